@@ -1,0 +1,80 @@
+/**
+ * The message model shared by every service. A message keeps its own `smsid` and state while it
+ * travels inside a chunk (the queue's unit of work) and inside event batches.
+ */
+
+export const SMS_STATES = [
+  'accepted',
+  'submitted',
+  'delivered',
+  'undelivered',
+  'expired',
+  'rejected',
+  'failed',
+  'unknown',
+] as const;
+export type SmsState = (typeof SMS_STATES)[number];
+
+export const FINAL_STATES: ReadonlySet<SmsState> = new Set([
+  'delivered',
+  'undelivered',
+  'expired',
+  'rejected',
+  'failed',
+  'unknown',
+]);
+
+export function isFinalState(state: SmsState): boolean {
+  return FINAL_STATES.has(state);
+}
+
+export type SmsEncoding = 'GSM7' | 'UCS2';
+
+/** A message accepted by the API and queued for one gateway. */
+export interface OutboundSms {
+  smsid: string;
+  /** tb_users.id of the sender (end user or admin). */
+  userId: number;
+  /** tb_users.id of the SMS GW user (0 = the global `smsurl`). */
+  gatewayId: number;
+  from: string;
+  to: string;
+  text: string;
+  encoding: SmsEncoding;
+  segments: number;
+  clientIp: string;
+  /** Epoch milliseconds. */
+  acceptedAt: number;
+}
+
+/** The queue's unit of work: up to a few hundred messages for one gateway. */
+export interface Chunk {
+  chunkId: string;
+  gatewayId: number;
+  messages: OutboundSms[];
+}
+
+/** What a transport reports for one message. */
+export type SubmitResult =
+  | { ok: true; providerMessageId?: string; answer: string; latencyMs: number }
+  | { ok: false; permanent: boolean; reason: string; answer?: string; latencyMs: number };
+
+/** One state transition of one message, as carried inside an event batch. */
+export interface SmsEvent {
+  smsid: string;
+  state: SmsState;
+  /** Epoch milliseconds of the transition. */
+  at: number;
+  msg: OutboundSms;
+  providerMessageId?: string;
+  /** Provider answer or the reason of a failure (never contains secrets). */
+  answer?: string;
+  reason?: string;
+  submittedAt?: number;
+}
+
+/** One JetStream message may carry the transitions of many messages. */
+export interface SmsEventBatch {
+  v: 1;
+  events: SmsEvent[];
+}
