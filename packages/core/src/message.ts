@@ -52,6 +52,14 @@ export interface Chunk {
   chunkId: string;
   gatewayId: number;
   messages: OutboundSms[];
+  /** Send attempt of these messages (1 for a fresh chunk; retry chunks count up). */
+  attempt?: number;
+}
+
+/** A gateway transport (HTTP, SMPP, executable): one object built from the gateway's config. */
+export interface Transport {
+  send(msg: OutboundSms, signal?: AbortSignal): Promise<SubmitResult>;
+  close(): Promise<void>;
 }
 
 /** What a transport reports for one message. */
