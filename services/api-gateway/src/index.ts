@@ -1,1 +1,1 @@
-export {};
+export * from './mizu-route.js';

@@ -1,1 +1,1 @@
-export {};
+export * from './send-processor.js';

@@ -1,0 +1,235 @@
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { SmsEvent, SmsEventBatch, SmsState } from '@smsfleet/core';
+
+export type EventSubject = SmsState | 'final';
+
+export interface EventBusOptions {
+  url: string;
+  /** Prefix of subjects and of the stream name, so tests and tenants never see each other. */
+  prefix?: string;
+  name?: string;
+  /** How long the stream keeps events (ms). */
+  maxAgeMs?: number;
+}
+
+export interface ConsumeHandlerContext {
+  /** Number of JetStream messages behind this call (each carries a batch of events). */
+  messages: number;
+  /** True when at least one of the messages is a redelivery. */
+  redelivered: boolean;
+}
+
+export interface Consumption {
+  /** Stop pulling, finish the batch in hand, then return. */
+  stop(): Promise<void>;
+}
+
+const NANOS_PER_MS = 1_000_000;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Message-state events on NATS JetStream. One JetStream message carries the transitions of many
+ * messages (`SmsEventBatch`), so one publish and one ack cover a whole chunk.
+ */
+export class EventBus {
+  readonly streamName: string;
+  private closed: Promise<void> | undefined;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly prefix: string,
+  ) {
+    this.streamName = prefix ? `SMS_${prefix}` : 'SMS';
+  }
+
+  static async connect(opts: EventBusOptions): Promise<EventBus> {
+    const u = new URL(opts.url);
+    const nc = await connect({
+      servers: `${u.hostname}:${u.port || '4222'}`,
+      name: opts.name,
+      user: u.username ? decodeURIComponent(u.username) : undefined,
+      pass: u.password ? decodeURIComponent(u.password) : undefined,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+    const jsm = await jetstreamManager(nc);
+    const bus = new EventBus(nc, jetstream(nc), jsm, opts.prefix ?? '');
+    await bus.ensureStream(opts.maxAgeMs ?? 24 * 3600_000);
+    return bus;
+  }
+
+  subject(state: EventSubject): string {
+    return this.prefix ? `${this.prefix}.sms.${state}` : `sms.${state}`;
+  }
+
+  /** Subject for core-NATS notifications (config or user changes); not stored. */
+  notifySubject(topic: string): string {
+    return this.prefix ? `${this.prefix}.smsfleet.${topic}` : `smsfleet.${topic}`;
+  }
+
+  private async ensureStream(maxAgeMs: number): Promise<void> {
+    const cfg = {
+      name: this.streamName,
+      subjects: [this.subject('*' as EventSubject)],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: maxAgeMs * NANOS_PER_MS,
+      // Dedup window for msgID: a chunk retried after a crash republishes with the same id.
+      duplicate_window: 120_000 * NANOS_PER_MS,
+    };
+    try {
+      await this.jsm.streams.info(this.streamName);
+    } catch {
+      try {
+        await this.jsm.streams.add(cfg);
+      } catch (err) {
+        // Another replica created it at the same moment.
+        await this.jsm.streams.info(this.streamName).catch(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  /**
+   * Publishes one batch of transitions and waits for JetStream's ack (the events are stored).
+   * `msgId` makes a republish after a crash a no-op inside the duplicate window.
+   */
+  async publish(state: EventSubject, events: SmsEvent[], msgId?: string): Promise<void> {
+    if (events.length === 0) return;
+    const batch: SmsEventBatch = { v: 1, events };
+    await this.js.publish(this.subject(state), encoder.encode(JSON.stringify(batch)), msgId ? { msgID: msgId } : {});
+  }
+
+  /**
+   * Consumes a subject from a durable pull consumer. Messages arriving while the handler runs are
+   * collected and handed over together on the next call, so batches grow with load and latency
+   * stays low when traffic is light. A handler error naks every message of the call (redelivered
+   * after `retryDelayMs`); success acks them.
+   */
+  async consume(
+    durable: string,
+    state: EventSubject,
+    handler: (events: SmsEvent[], ctx: ConsumeHandlerContext) => Promise<void>,
+    opts: { maxBatchMessages?: number; ackWaitMs?: number; retryDelayMs?: number; onError?: (err: unknown) => void } = {},
+  ): Promise<Consumption> {
+    const name = `${durable}`;
+    const ackWaitMs = opts.ackWaitMs ?? 30_000;
+    try {
+      await this.jsm.consumers.info(this.streamName, name);
+    } catch {
+      await this.jsm.consumers.add(this.streamName, {
+        durable_name: name,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: this.subject(state),
+        ack_wait: ackWaitMs * NANOS_PER_MS,
+        max_ack_pending: 10_000,
+        max_deliver: -1,
+      });
+    }
+    const consumer = await this.js.consumers.get(this.streamName, name);
+    const maxBatch = opts.maxBatchMessages ?? 256;
+    const buffer: JsMsg[] = [];
+    let wake: (() => void) | undefined;
+    let stopped = false;
+    const messages: ConsumerMessages = await consumer.consume({
+      max_messages: maxBatch * 2,
+      callback: (m) => {
+        buffer.push(m);
+        wake?.();
+      },
+    });
+
+    const loop = (async () => {
+      while (!stopped || buffer.length > 0) {
+        if (buffer.length === 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+          continue;
+        }
+        const taken = buffer.splice(0, maxBatch);
+        const events: SmsEvent[] = [];
+        let redelivered = false;
+        const bad: JsMsg[] = [];
+        const good: JsMsg[] = [];
+        for (const m of taken) {
+          if (m.redelivered) redelivered = true;
+          try {
+            const batch = JSON.parse(decoder.decode(m.data)) as SmsEventBatch;
+            for (const e of batch.events) events.push(e);
+            good.push(m);
+          } catch (err) {
+            // A poison message would be redelivered forever: terminate it and report.
+            opts.onError?.(err);
+            bad.push(m);
+          }
+        }
+        for (const m of bad) m.term('undecodable event batch');
+        try {
+          if (events.length) await handler(events, { messages: good.length, redelivered });
+          for (const m of good) m.ack();
+        } catch (err) {
+          opts.onError?.(err);
+          for (const m of good) m.nak(opts.retryDelayMs ?? 1000);
+        }
+      }
+    })();
+
+    return {
+      stop: async () => {
+        stopped = true;
+        await messages.close();
+        wake?.();
+        await loop;
+      },
+    };
+  }
+
+  /** Core NATS fire-and-forget notification (e.g. "config changed"). */
+  notify(topic: string, payload: unknown = {}): void {
+    this.nc.publish(this.notifySubject(topic), encoder.encode(JSON.stringify(payload)));
+  }
+
+  onNotify(topic: string, cb: (payload: unknown) => void): () => void {
+    const sub: Subscription = this.nc.subscribe(this.notifySubject(topic), {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          cb(JSON.parse(decoder.decode(msg.data)));
+        } catch {
+          cb({});
+        }
+      },
+    });
+    return () => sub.unsubscribe();
+  }
+
+  /** Deletes the stream (tests). */
+  async deleteStream(): Promise<void> {
+    await this.jsm.streams.delete(this.streamName).catch(() => undefined);
+  }
+
+  /** Drains: pending publishes and subscriptions finish, then the connection closes. */
+  close(): Promise<void> {
+    this.closed ??= this.nc.isClosed() ? Promise.resolve() : this.nc.drain().catch(() => this.nc.close());
+    return this.closed;
+  }
+}

@@ -1,0 +1,162 @@
+import { parseArgs } from 'node:util';
+import { CONFIG_KEYS, displayValue, getEntry, parseValue, resolveKey, formatValue } from '@smsfleet/config';
+import { CdrRepo, ConfigRepo, UsersRepo, isDuplicateKeyError, migrate } from '@smsfleet/db';
+import { isDecimal } from '@smsfleet/core';
+import { CliError } from './cli-error.js';
+import type { CliContext } from './context.js';
+
+type Out = (line: string) => void;
+
+export async function migrateCommand(ctx: CliContext, out: Out): Promise<void> {
+  const db = await ctx.database();
+  const applied = await migrate(db);
+  out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+}
+
+export async function configCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
+  const [sub, key, ...rest] = args;
+  const repo = new ConfigRepo(await ctx.database());
+  if (sub === 'list') {
+    const rows = await repo.getAll();
+    for (const e of CONFIG_KEYS) {
+      const stored = rows[e.key];
+      const value = stored === undefined ? formatValue(e.key, e.default) : stored;
+      out(`${e.key}=${displayValue(e.key, value)}${stored === undefined ? '  (default)' : ''}`);
+    }
+    return;
+  }
+  if (sub === 'get') {
+    if (!key) throw new CliError('usage: smsfleet config get KEY');
+    const canonical = resolveKey(key);
+    if (!canonical) throw new CliError(`unknown config key: ${key}`);
+    const stored = await repo.get(canonical);
+    out(stored ?? formatValue(canonical, getEntry(canonical)!.default));
+    return;
+  }
+  if (sub === 'set') {
+    if (!key || rest.length === 0) throw new CliError('usage: smsfleet config set KEY VALUE');
+    const canonical = resolveKey(key);
+    if (!canonical) throw new CliError(`unknown config key: ${key}`);
+    const raw = rest.join(' ');
+    const parsed = parseValue(canonical, raw);
+    if (!parsed.ok) throw new CliError(parsed.error);
+    await repo.set(canonical, formatValue(canonical, parsed.value));
+    await ctx.notify('config');
+    out(`${canonical}=${displayValue(canonical, formatValue(canonical, parsed.value))}`);
+    return;
+  }
+  throw new CliError('usage: smsfleet config get KEY | set KEY VALUE | list');
+}
+
+export async function userCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
+  const [sub, ...rest] = args;
+  const users = new UsersRepo(await ctx.database());
+  if (sub === 'add') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { name: { type: 'string' }, password: { type: 'string' }, admin: { type: 'boolean' }, credit: { type: 'string' } },
+      strict: true,
+    });
+    if (!values.name || !/^[A-Za-z0-9_.@-]{1,64}$/.test(values.name)) throw new CliError('--name is required: 1-64 letters, digits, _ . @ -');
+    if (!values.password) throw new CliError('--password is required');
+    if (values.credit !== undefined && !isDecimal(values.credit)) throw new CliError(`--credit must be a decimal number, got "${values.credit}"`);
+    try {
+      const u = await users.create({ name: values.name, password: values.password, type: values.admin ? 'admin' : 'user', credit: values.credit ?? '0' });
+      await ctx.notify('users');
+      out(`user ${u.id} ${u.name} (${u.type}) credit ${u.credit}`);
+    } catch (err) {
+      if (isDuplicateKeyError(err) || (err as { code?: string }).code === 'DUPLICATE') throw new CliError(`a user named ${values.name} already exists`);
+      throw err;
+    }
+    return;
+  }
+  if (sub === 'list') {
+    for (const u of await users.list()) out(`${u.id}\t${u.name}\t${u.type}\t${u.enabled ? 'enabled' : 'disabled'}\tcredit ${u.credit}`);
+    return;
+  }
+  throw new CliError('usage: smsfleet user add --name N --password P [--admin] [--credit X] | list');
+}
+
+/** Checks a gateway URL when it is saved, not at send time. */
+export function validateGatewayUrl(url: string): string | undefined {
+  if (/^https?:\/\//i.test(url)) {
+    try {
+      new URL(url.replace(/\[[a-z]+\]/gi, 'x'));
+      return undefined;
+    } catch {
+      return 'not a valid HTTP URL';
+    }
+  }
+  if (/^smpp;/i.test(url)) return undefined;
+  if (url.startsWith('/') || url.startsWith('./')) return undefined;
+  return 'must be an http(s):// template, SMPP;key=value;... or an executable path';
+}
+
+export async function gatewayCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
+  const [sub, ...rest] = args;
+  const users = new UsersRepo(await ctx.database());
+  if (sub === 'add') {
+    const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, url: { type: 'string' }, password: { type: 'string' } }, strict: true });
+    if (!values.name || !/^[A-Za-z0-9_.@-]{1,64}$/.test(values.name)) throw new CliError('--name is required: 1-64 letters, digits, _ . @ -');
+    if (!values.url) throw new CliError('--url is required');
+    const bad = validateGatewayUrl(values.url);
+    if (bad) throw new CliError(`--url ${bad}`);
+    try {
+      const u = await users.create({ name: values.name, password: values.password ?? '', type: 'smsgw', smsurl: values.url });
+      await ctx.notify('gateways');
+      out(`gateway ${u.id} ${u.name} ${u.smsurl}`);
+    } catch (err) {
+      if (isDuplicateKeyError(err) || (err as { code?: string }).code === 'DUPLICATE') throw new CliError(`a user named ${values.name} already exists`);
+      throw err;
+    }
+    return;
+  }
+  if (sub === 'list') {
+    const list = await users.listGateways();
+    if (list.length === 0) out('no SMS GW users (messages use the global smsurl)');
+    for (const g of list) out(`${g.id}\t${g.name}\t${g.enabled ? 'enabled' : 'disabled'}\t${g.smsurl ?? ''}`);
+    return;
+  }
+  throw new CliError('usage: smsfleet gateway add --name N --url URL | list');
+}
+
+export async function cdrCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'list') throw new CliError('usage: smsfleet cdr list [--json] [--limit N]');
+  const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, limit: { type: 'string' } }, strict: true });
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new CliError('--limit must be an integer between 1 and 100000');
+  const rows = await new CdrRepo(await ctx.database()).list({ limit });
+  if (values.json) {
+    out(JSON.stringify(rows));
+    return;
+  }
+  if (rows.length === 0) {
+    out('no CDRs');
+    return;
+  }
+  out(['id', 'time', 'type', 'smsid', 'user', 'gw', 'from', 'to', 'seg', 'dur', 'cost', 'state', 'reason'].join('\t'));
+  for (const r of rows) {
+    out(
+      [r.id, r.finalAt.toISOString(), r.type, r.smsid, r.userId, r.gatewayId, r.caller, r.callee, r.segments, r.duration, r.cost, r.state, r.disconnectReason].join('\t'),
+    );
+  }
+}
+
+export async function sendCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
+  const { values } = parseArgs({ args, options: { to: { type: 'string' }, from: { type: 'string' }, text: { type: 'string' } }, strict: true });
+  if (!values.to) throw new CliError('--to is required');
+  if (!values.text) throw new CliError('--text is required');
+  const key = await new ConfigRepo(await ctx.database()).get('apiv2key');
+  if (!key) throw new CliError('apiv2key is not set: run `smsfleet config set apiv2key SECRET` (or `smsfleet up`, which sets one)');
+  const q = new URLSearchParams({ apientry: 'asendsms', authkey: key, anum: values.from ?? '', bnum: values.to, message: values.text });
+  let text: string;
+  try {
+    const res = await fetch(`${ctx.apiUrl}/mvapireq/?${q}`);
+    text = await res.text();
+  } catch (err) {
+    throw new CliError(`the API at ${ctx.apiUrl} is not reachable (${(err as Error).message}); is the fleet up?`, 1);
+  }
+  if (!text.startsWith('OK')) throw new CliError(text, 1);
+  out(text);
+}

@@ -1,0 +1,60 @@
+/**
+ * Collects items for at most `maxWaitMs` (or until `maxItems`) and hands them to `flush` together.
+ * Each `add()` resolves or rejects with the outcome of the flush that carried its item, so a caller
+ * answers only once its message is durable.
+ */
+export class MicroBatcher<T> {
+  private items: T[] = [];
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly opts: { maxItems: number; maxWaitMs: number; flush: (items: T[]) => Promise<void> },
+  ) {}
+
+  add(item: T): Promise<void> {
+    return this.addMany([item]);
+  }
+
+  addMany(items: T[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      for (const i of items) this.items.push(i);
+      this.waiters.push({ resolve, reject });
+      if (this.items.length >= this.opts.maxItems) this.flushNow();
+      else this.timer ??= setTimeout(() => this.flushNow(), this.opts.maxWaitMs);
+    });
+  }
+
+  get pending(): number {
+    return this.items.length;
+  }
+
+  private flushNow(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.items.length === 0) return;
+    const items = this.items;
+    const waiters = this.waiters;
+    this.items = [];
+    this.waiters = [];
+    const p = this.opts.flush(items).then(
+      () => {
+        for (const w of waiters) w.resolve();
+      },
+      (err: unknown) => {
+        for (const w of waiters) w.reject(err);
+      },
+    );
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** Flushes what is waiting and waits for every flush in flight. */
+  async drain(): Promise<void> {
+    this.flushNow();
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

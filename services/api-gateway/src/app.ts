@@ -1,0 +1,129 @@
+import express from 'express';
+import { EventBus } from '@smsfleet/bus';
+import { ConfigStore } from '@smsfleet/config';
+import { createDb, ConfigRepo, UsersRepo } from '@smsfleet/db';
+import { ChunkProducer, createRedis } from '@smsfleet/queue';
+import {
+  Counter,
+  Lifecycle,
+  createMetricsRegistry,
+  startServiceServer,
+  type InfraEnv,
+  type Logger,
+} from '@smsfleet/runtime';
+import { AcceptPipeline } from './accept-pipeline.js';
+import { chooseGateway, type GatewayRef } from './gateway-choice.js';
+import { createMizuHandler } from './mizu-route.js';
+import { UserCache } from './user-cache.js';
+
+export interface ApiGatewayOptions {
+  infra: InfraEnv;
+  httpPort: number;
+  log: Logger;
+  chunkSize: number;
+  batchWaitMs: number;
+  saltWindowSeconds: number;
+}
+
+/**
+ * The api-gateway: the Mizu API on a bare request listener (hot path), everything else on Express,
+ * both on one node:http server that also serves /healthz, /readyz and /metrics.
+ */
+export async function startApiGateway(opts: ApiGatewayOptions): Promise<{ close: () => Promise<string[]>; port: number }> {
+  const { infra, log } = opts;
+  const life = new Lifecycle();
+  let ready = false;
+  const registry = createMetricsRegistry('api-gateway');
+  const accepted = new Counter({ name: 'smsfleet_messages_accepted_total', help: 'Messages accepted and queued', labelNames: ['gateway'], registers: [registry] });
+  const segments = new Counter({ name: 'smsfleet_segments_accepted_total', help: 'Segments of accepted messages', labelNames: ['gateway'], registers: [registry] });
+  const refused = new Counter({ name: 'smsfleet_api_errors_total', help: 'Mizu API requests answered ERROR', labelNames: ['code'], registers: [registry] });
+
+  const redis = createRedis(infra.redisUrl, 'api-gateway');
+  life.add('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
+  const db = createDb(infra.databaseUrl, { pool: { min: 0, max: 4 } });
+  life.add('mysql', () => db.destroy());
+  const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'api-gateway' });
+  life.add('nats', () => bus.close());
+  const configRepo = new ConfigRepo(db);
+  const users = new UsersRepo(db);
+  const config = new ConfigStore({ load: () => configRepo.getAll(), subscribe: (cb) => bus.onNotify('config', cb) });
+  await config.start();
+  life.add('config', () => config.close());
+
+  const userCache = new UserCache((name) => users.findByName(name).then((u) => u ?? undefined));
+  let gateways: GatewayRef[] = [];
+  const refreshGateways = async () => {
+    const list = await users.listGateways();
+    gateways = list.filter((u) => u.enabled).map((u) => ({ id: u.id, name: u.name }));
+  };
+  await refreshGateways();
+  const unsubUsers = bus.onNotify('users', () => userCache.clear());
+  const unsubGw = bus.onNotify('gateways', () => void refreshGateways().catch((err: Error) => log.error({ err: err.message }, 'gateway refresh failed')));
+  const gwTimer = setInterval(() => void refreshGateways().catch(() => undefined), 5_000);
+  life.add('caches', () => {
+    clearInterval(gwTimer);
+    unsubUsers();
+    unsubGw();
+  });
+
+  const producer = new ChunkProducer({ connection: redis, prefix: infra.queuePrefix });
+  life.add('producer', () => producer.close());
+  const pipeline = new AcceptPipeline({
+    addChunks: (chunks) => producer.addChunks(chunks),
+    publishAccepted: (events, msgId) => bus.publish('accepted', events, msgId),
+    chunkSize: opts.chunkSize,
+    batchWaitMs: opts.batchWaitMs,
+    onPublishError: (err) => log.warn({ err: (err as Error).message }, 'accepted event not published'),
+  });
+
+  const mizu = createMizuHandler({
+    config: () => config.current(),
+    auth: {
+      findUser: (name) => userCache.get(name),
+      claimSalt: async (authid, salt) =>
+        (await redis.set(`${infra.queuePrefix}:salt:${authid}:${salt}`, '1', 'EX', opts.saltWindowSeconds, 'NX')) === 'OK',
+    },
+    chooseGateway: (cfg) => chooseGateway(cfg, gateways),
+    pipeline,
+    log,
+    onAccepted: (m) => {
+      accepted.inc({ gateway: String(m.gatewayId) });
+      segments.inc({ gateway: String(m.gatewayId) }, m.segments);
+    },
+    onError: (code) => refused.inc({ code }),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/', (_req, res) => {
+    res.json({ service: 'smsfleet api-gateway', mizuApi: '/mvapireq/?apientry=asendsms', health: '/healthz', metrics: '/metrics' });
+  });
+  app.use((req, res) => {
+    res.status(404).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: `no route for ${req.method} ${req.path}` }));
+  });
+
+  const server = await startServiceServer({
+    port: opts.httpPort,
+    registry,
+    ready: () => ready,
+    handler: (req, res) => {
+      if (!ready) {
+        res.writeHead(503, { 'content-type': 'text/plain', connection: 'close' }).end('ERROR service is shutting down');
+        return;
+      }
+      const url = req.url ?? '/';
+      if (url.startsWith('/mvapireq')) mizu(req, res);
+      else app(req, res);
+    },
+  });
+  // Registered after the server so that closing runs before it: new requests get 503 while
+  // requests already inside finish, then the batcher flushes what it holds.
+  life.add('http', () => server.close());
+  life.add('pipeline', () => pipeline.drain());
+  ready = true;
+  life.add('readiness', () => {
+    ready = false;
+  });
+  log.info({ port: server.port }, 'api-gateway started');
+  return { close: () => life.close(), port: server.port };
+}
