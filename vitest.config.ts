@@ -14,15 +14,27 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'deploy/**/*.test.ts'], exclude: ['**/*.int.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'deploy/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts'],
+        },
       },
       {
         extends: true,
-        test: { name: 'integration', include: ['packages/*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts'] },
+        test: {
+          name: 'integration',
+          include: ['packages/*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts'],
+        },
       },
       {
         extends: true,
-        test: { name: 'e2e', include: ['e2e/src/**/*.test.ts'], testTimeout: 300_000, fileParallelism: false },
+        test: {
+          name: 'e2e',
+          include: ['e2e/src/**/*.test.ts'],
+          testTimeout: 300_000,
+          fileParallelism: false,
+        },
       },
     ],
   },

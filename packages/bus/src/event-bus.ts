@@ -113,7 +113,11 @@ export class EventBus {
   async publish(state: EventSubject, events: SmsEvent[], msgId?: string): Promise<void> {
     if (events.length === 0) return;
     const batch: SmsEventBatch = { v: 1, events };
-    await this.js.publish(this.subject(state), encoder.encode(JSON.stringify(batch)), msgId ? { msgID: msgId } : {});
+    await this.js.publish(
+      this.subject(state),
+      encoder.encode(JSON.stringify(batch)),
+      msgId ? { msgID: msgId } : {},
+    );
   }
 
   /**
@@ -126,7 +130,12 @@ export class EventBus {
     durable: string,
     state: EventSubject,
     handler: (events: SmsEvent[], ctx: ConsumeHandlerContext) => Promise<void>,
-    opts: { maxBatchMessages?: number; ackWaitMs?: number; retryDelayMs?: number; onError?: (err: unknown) => void } = {},
+    opts: {
+      maxBatchMessages?: number;
+      ackWaitMs?: number;
+      retryDelayMs?: number;
+      onError?: (err: unknown) => void;
+    } = {},
   ): Promise<Consumption> {
     const name = `${durable}`;
     const ackWaitMs = opts.ackWaitMs ?? 30_000;

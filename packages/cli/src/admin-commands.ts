@@ -54,24 +54,38 @@ export async function userCommand(ctx: CliContext, args: string[], out: Out): Pr
   if (sub === 'add') {
     const { values } = parseArgs({
       args: rest,
-      options: { name: { type: 'string' }, password: { type: 'string' }, admin: { type: 'boolean' }, credit: { type: 'string' } },
+      options: {
+        name: { type: 'string' },
+        password: { type: 'string' },
+        admin: { type: 'boolean' },
+        credit: { type: 'string' },
+      },
       strict: true,
     });
-    if (!values.name || !/^[A-Za-z0-9_.@-]{1,64}$/.test(values.name)) throw new CliError('--name is required: 1-64 letters, digits, _ . @ -');
+    if (!values.name || !/^[A-Za-z0-9_.@-]{1,64}$/.test(values.name))
+      throw new CliError('--name is required: 1-64 letters, digits, _ . @ -');
     if (!values.password) throw new CliError('--password is required');
-    if (values.credit !== undefined && !isDecimal(values.credit)) throw new CliError(`--credit must be a decimal number, got "${values.credit}"`);
+    if (values.credit !== undefined && !isDecimal(values.credit))
+      throw new CliError(`--credit must be a decimal number, got "${values.credit}"`);
     try {
-      const u = await users.create({ name: values.name, password: values.password, type: values.admin ? 'admin' : 'user', credit: values.credit ?? '0' });
+      const u = await users.create({
+        name: values.name,
+        password: values.password,
+        type: values.admin ? 'admin' : 'user',
+        credit: values.credit ?? '0',
+      });
       await ctx.notify('users');
       out(`user ${u.id} ${u.name} (${u.type}) credit ${u.credit}`);
     } catch (err) {
-      if (isDuplicateKeyError(err) || (err as { code?: string }).code === 'DUPLICATE') throw new CliError(`a user named ${values.name} already exists`);
+      if (isDuplicateKeyError(err) || (err as { code?: string }).code === 'DUPLICATE')
+        throw new CliError(`a user named ${values.name} already exists`);
       throw err;
     }
     return;
   }
   if (sub === 'list') {
-    for (const u of await users.list()) out(`${u.id}\t${u.name}\t${u.type}\t${u.enabled ? 'enabled' : 'disabled'}\tcredit ${u.credit}`);
+    for (const u of await users.list())
+      out(`${u.id}\t${u.name}\t${u.type}\t${u.enabled ? 'enabled' : 'disabled'}\tcredit ${u.credit}`);
     return;
   }
   throw new CliError('usage: smsfleet user add --name N --password P [--admin] [--credit X] | list');
@@ -96,17 +110,28 @@ export async function gatewayCommand(ctx: CliContext, args: string[], out: Out):
   const [sub, ...rest] = args;
   const users = new UsersRepo(await ctx.database());
   if (sub === 'add') {
-    const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, url: { type: 'string' }, password: { type: 'string' } }, strict: true });
-    if (!values.name || !/^[A-Za-z0-9_.@-]{1,64}$/.test(values.name)) throw new CliError('--name is required: 1-64 letters, digits, _ . @ -');
+    const { values } = parseArgs({
+      args: rest,
+      options: { name: { type: 'string' }, url: { type: 'string' }, password: { type: 'string' } },
+      strict: true,
+    });
+    if (!values.name || !/^[A-Za-z0-9_.@-]{1,64}$/.test(values.name))
+      throw new CliError('--name is required: 1-64 letters, digits, _ . @ -');
     if (!values.url) throw new CliError('--url is required');
     const bad = validateGatewayUrl(values.url);
     if (bad) throw new CliError(`--url ${bad}`);
     try {
-      const u = await users.create({ name: values.name, password: values.password ?? '', type: 'smsgw', smsurl: values.url });
+      const u = await users.create({
+        name: values.name,
+        password: values.password ?? '',
+        type: 'smsgw',
+        smsurl: values.url,
+      });
       await ctx.notify('gateways');
       out(`gateway ${u.id} ${u.name} ${u.smsurl}`);
     } catch (err) {
-      if (isDuplicateKeyError(err) || (err as { code?: string }).code === 'DUPLICATE') throw new CliError(`a user named ${values.name} already exists`);
+      if (isDuplicateKeyError(err) || (err as { code?: string }).code === 'DUPLICATE')
+        throw new CliError(`a user named ${values.name} already exists`);
       throw err;
     }
     return;
@@ -123,9 +148,14 @@ export async function gatewayCommand(ctx: CliContext, args: string[], out: Out):
 export async function cdrCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
   const [sub, ...rest] = args;
   if (sub !== 'list') throw new CliError('usage: smsfleet cdr list [--json] [--limit N]');
-  const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, limit: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: rest,
+    options: { json: { type: 'boolean' }, limit: { type: 'string' } },
+    strict: true,
+  });
   const limit = values.limit === undefined ? 20 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new CliError('--limit must be an integer between 1 and 100000');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
+    throw new CliError('--limit must be an integer between 1 and 100000');
   const rows = await new CdrRepo(await ctx.database()).list({ limit });
   if (values.json) {
     out(JSON.stringify(rows));
@@ -135,27 +165,61 @@ export async function cdrCommand(ctx: CliContext, args: string[], out: Out): Pro
     out('no CDRs');
     return;
   }
-  out(['id', 'time', 'type', 'smsid', 'user', 'gw', 'from', 'to', 'seg', 'dur', 'cost', 'state', 'reason'].join('\t'));
+  out(
+    ['id', 'time', 'type', 'smsid', 'user', 'gw', 'from', 'to', 'seg', 'dur', 'cost', 'state', 'reason'].join(
+      '\t',
+    ),
+  );
   for (const r of rows) {
     out(
-      [r.id, r.finalAt.toISOString(), r.type, r.smsid, r.userId, r.gatewayId, r.caller, r.callee, r.segments, r.duration, r.cost, r.state, r.disconnectReason].join('\t'),
+      [
+        r.id,
+        r.finalAt.toISOString(),
+        r.type,
+        r.smsid,
+        r.userId,
+        r.gatewayId,
+        r.caller,
+        r.callee,
+        r.segments,
+        r.duration,
+        r.cost,
+        r.state,
+        r.disconnectReason,
+      ].join('\t'),
     );
   }
 }
 
 export async function sendCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
-  const { values } = parseArgs({ args, options: { to: { type: 'string' }, from: { type: 'string' }, text: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { to: { type: 'string' }, from: { type: 'string' }, text: { type: 'string' } },
+    strict: true,
+  });
   if (!values.to) throw new CliError('--to is required');
   if (!values.text) throw new CliError('--text is required');
   const key = await new ConfigRepo(await ctx.database()).get('apiv2key');
-  if (!key) throw new CliError('apiv2key is not set: run `smsfleet config set apiv2key SECRET` (or `smsfleet up`, which sets one)');
-  const q = new URLSearchParams({ apientry: 'asendsms', authkey: key, anum: values.from ?? '', bnum: values.to, message: values.text });
+  if (!key)
+    throw new CliError(
+      'apiv2key is not set: run `smsfleet config set apiv2key SECRET` (or `smsfleet up`, which sets one)',
+    );
+  const q = new URLSearchParams({
+    apientry: 'asendsms',
+    authkey: key,
+    anum: values.from ?? '',
+    bnum: values.to,
+    message: values.text,
+  });
   let text: string;
   try {
-    const res = await fetch(`${ctx.apiUrl}/mvapireq/?${q}`);
+    const res = await fetch(`${ctx.apiUrl}/mvapireq/?${q.toString()}`);
     text = await res.text();
   } catch (err) {
-    throw new CliError(`the API at ${ctx.apiUrl} is not reachable (${(err as Error).message}); is the fleet up?`, 1);
+    throw new CliError(
+      `the API at ${ctx.apiUrl} is not reachable (${(err as Error).message}); is the fleet up?`,
+      1,
+    );
   }
   if (!text.startsWith('OK')) throw new CliError(text, 1);
   out(text);

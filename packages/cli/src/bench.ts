@@ -37,13 +37,15 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
   const batch = Number(values.batch);
   if (!Number.isInteger(batch) || batch < 1 || batch > 1000) throw new CliError('--batch must be 1..1000');
   const concurrency = Number(values.concurrency ?? (mode === 'single' ? 64 : 4));
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError('--concurrency must be a positive integer');
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new CliError('--concurrency must be a positive integer');
 
   const db = await ctx.database();
   const key = await new ConfigRepo(db).get('apiv2key');
   if (!key) throw new CliError('apiv2key is not set; start the fleet with `smsfleet up`');
   const fleet = pidFiles();
-  if (fleet.length === 0) throw new CliError('the fleet is not running: start it with `./smsfleet up --detach`', 1);
+  if (fleet.length === 0)
+    throw new CliError('the fleet is not running: start it with `./smsfleet up --detach`', 1);
   const infra = [...pidsOf('redis-server'), ...pidsOf('mariadbd'), ...pidsOf('nats-server')];
   const pids = [...fleet.map((p) => p.pid), ...infra];
 
@@ -65,14 +67,26 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
       const i = next++;
       const size = mode === 'single' ? 1 : Math.min(batch, count - i * batch);
       const numbers: string[] = [];
-      for (let k = 0; k < size; k++) numbers.push(`3670${String((mode === 'single' ? i : i * batch + k) % 10_000_000).padStart(7, '0')}`);
-      const body = new URLSearchParams({ apientry: 'asendsms', authkey: key, anum: '1000', bnum: numbers.join(','), message: values.text! }).toString();
+      for (let k = 0; k < size; k++)
+        numbers.push(`3670${String((mode === 'single' ? i : i * batch + k) % 10_000_000).padStart(7, '0')}`);
+      const body = new URLSearchParams({
+        apientry: 'asendsms',
+        authkey: key,
+        anum: '1000',
+        bnum: numbers.join(','),
+        message: values.text,
+      }).toString();
       const started = performance.now();
       try {
         const res =
           mode === 'single'
             ? await pool.request({ path: `/mvapireq/?${body}`, method: 'GET' })
-            : await pool.request({ path: '/mvapireq/', method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+            : await pool.request({
+                path: '/mvapireq/',
+                method: 'POST',
+                body,
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              });
         const text = await res.body.text();
         if (!text.startsWith('OK')) {
           errors += size;
@@ -111,18 +125,40 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
 
   const perProcess = new Map<string, number>();
   pids.forEach((pid, i) => {
-    const name = fleet.find((f) => f.pid === pid)?.name ?? (infra.includes(pid) ? (pidsOf('redis-server').includes(pid) ? 'redis' : pidsOf('mariadbd').includes(pid) ? 'mariadb' : 'nats') : String(pid));
+    const name =
+      fleet.find((f) => f.pid === pid)?.name ??
+      (infra.includes(pid)
+        ? pidsOf('redis-server').includes(pid)
+          ? 'redis'
+          : pidsOf('mariadbd').includes(pid)
+            ? 'mariadb'
+            : 'nats'
+        : String(pid));
     perProcess.set(name, (perProcess.get(name) ?? 0) + (cpuAfter[i]! - cpuBefore[i]!));
   });
   const totalCpu = [...perProcess.values()].reduce((a, b) => a + b, 0);
 
-  out(`mode ${mode}, ${count} messages${mode === 'bulk' ? ` in requests of ${batch}` : ''}, concurrency ${concurrency}`);
-  out(`accepted:          ${expected} in ${acceptSeconds.toFixed(2)} s = ${Math.round(expected / acceptSeconds)} msg/s (errors ${errors}${firstError ? `: ${firstError.slice(0, 120)}` : ''})`);
-  out(`accept latency ms: p50 ${percentile(acceptLatencies, 50).toFixed(1)}  p95 ${percentile(acceptLatencies, 95).toFixed(1)}  p99 ${percentile(acceptLatencies, 99).toFixed(1)}  (per request)`);
-  out(`end to end:        ${written} CDRs in ${e2eSeconds.toFixed(2)} s = ${Math.round(written / e2eSeconds)} msg/s${written < expected ? `  (MISSING ${expected - written})` : ''}`);
-  out(`e2e latency ms:    p50 ${percentile(e2e, 50).toFixed(1)}  p95 ${percentile(e2e, 95).toFixed(1)}  p99 ${percentile(e2e, 99).toFixed(1)}  (API accept -> CDR row)`);
-  out(`CPU ms/message:    ${(totalCpu / Math.max(1, written)).toFixed(3)} over fleet + Redis + MariaDB + NATS (${Math.round(totalCpu)} ms in all)`);
+  out(
+    `mode ${mode}, ${count} messages${mode === 'bulk' ? ` in requests of ${batch}` : ''}, concurrency ${concurrency}`,
+  );
+  out(
+    `accepted:          ${expected} in ${acceptSeconds.toFixed(2)} s = ${Math.round(expected / acceptSeconds)} msg/s (errors ${errors}${firstError ? `: ${firstError.slice(0, 120)}` : ''})`,
+  );
+  out(
+    `accept latency ms: p50 ${percentile(acceptLatencies, 50).toFixed(1)}  p95 ${percentile(acceptLatencies, 95).toFixed(1)}  p99 ${percentile(acceptLatencies, 99).toFixed(1)}  (per request)`,
+  );
+  out(
+    `end to end:        ${written} CDRs in ${e2eSeconds.toFixed(2)} s = ${Math.round(written / e2eSeconds)} msg/s${written < expected ? `  (MISSING ${expected - written})` : ''}`,
+  );
+  out(
+    `e2e latency ms:    p50 ${percentile(e2e, 50).toFixed(1)}  p95 ${percentile(e2e, 95).toFixed(1)}  p99 ${percentile(e2e, 99).toFixed(1)}  (API accept -> CDR row)`,
+  );
+  out(
+    `CPU ms/message:    ${(totalCpu / Math.max(1, written)).toFixed(3)} over fleet + Redis + MariaDB + NATS (${Math.round(totalCpu)} ms in all)`,
+  );
   out(`  ${[...perProcess].map(([n, ms]) => `${n} ${(ms / Math.max(1, written)).toFixed(3)}`).join(', ')}`);
-  out(`  load generator (not counted): ${((clientCpu.user + clientCpu.system) / 1000 / Math.max(1, count)).toFixed(3)} ms/message`);
+  out(
+    `  load generator (not counted): ${((clientCpu.user + clientCpu.system) / 1000 / Math.max(1, count)).toFixed(3)} ms/message`,
+  );
   if (written < expected) throw new CliError(`only ${written} of ${expected} messages reached a CDR`, 1);
 }

@@ -28,11 +28,17 @@ export class CliContext {
   /** Tells running services that something changed; they also poll, so a NATS outage only delays it. */
   async notify(topic: 'config' | 'users' | 'gateways'): Promise<void> {
     try {
-      this.bus ??= await EventBus.connect({ url: this.infra.natsUrl, prefix: this.infra.eventPrefix, name: 'cli' });
+      this.bus ??= await EventBus.connect({
+        url: this.infra.natsUrl,
+        prefix: this.infra.eventPrefix,
+        name: 'cli',
+      });
       this.bus.notify(topic);
       await this.bus.nc.flush();
     } catch (err) {
-      process.stderr.write(`warning: could not notify running services (${(err as Error).message}); they pick the change up within seconds\n`);
+      process.stderr.write(
+        `warning: could not notify running services (${(err as Error).message}); they pick the change up within seconds\n`,
+      );
     }
   }
 

@@ -26,10 +26,7 @@ export function cpuMs(pid: number): number {
 
 export function pidsOf(name: string): number[] {
   try {
-    return execFileSync('pgrep', ['-x', name], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
+    return execFileSync('pgrep', ['-x', name], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }

@@ -64,7 +64,11 @@ function alive(pid: number): boolean {
 export async function upCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
   const { values } = parseArgs({ args, options: { detach: { type: 'boolean' } }, strict: true });
   const running = pidFiles().filter((p) => alive(p.pid));
-  if (running.length) throw new CliError(`the fleet is already running (${running.map((p) => `${p.name}:${p.pid}`).join(', ')}); run \`smsfleet down\` first`, 1);
+  if (running.length)
+    throw new CliError(
+      `the fleet is already running (${running.map((p) => `${p.name}:${p.pid}`).join(', ')}); run \`smsfleet down\` first`,
+      1,
+    );
 
   const db = await ctx.database();
   const config = new ConfigRepo(db);
@@ -92,12 +96,22 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
   fs.mkdirSync(LOG_DIR, { recursive: true });
   const procs: Proc[] = FLEET_PROCESSES.map((p) => {
     const port = p.name === 'smsc-sim' ? simPort : portOf(ctx, p.name, p.defaultPort);
-    return { name: p.name, entry: path.join(REPO_ROOT, p.entry), port, env: { ...ctx.env, [p.portEnv]: String(port) }, restarts: 0 };
+    return {
+      name: p.name,
+      entry: path.join(REPO_ROOT, p.entry),
+      port,
+      env: { ...ctx.env, [p.portEnv]: String(port) },
+      restarts: 0,
+    };
   });
   let stopping = false;
   const start = (p: Proc) => {
     const log = fs.openSync(path.join(LOG_DIR, `${p.name}.log`), 'a');
-    const child = spawn(process.execPath, [p.entry], { env: p.env, stdio: ['ignore', log, log], detached: Boolean(values.detach) });
+    const child = spawn(process.execPath, [p.entry], {
+      env: p.env,
+      stdio: ['ignore', log, log],
+      detached: Boolean(values.detach),
+    });
     fs.closeSync(log);
     p.child = child;
     fs.writeFileSync(path.join(RUN_DIR, `${p.name}.pid`), String(child.pid));
@@ -109,13 +123,18 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
       if (stopping) return;
       p.restarts++;
       const delay = Math.min(10_000, 500 * 2 ** Math.min(p.restarts, 5));
-      out(`${p.name} exited (${signal ?? code}); restarting in ${delay} ms (see ${path.join(LOG_DIR, `${p.name}.log`)})`);
+      out(
+        `${p.name} exited (${signal ?? code}); restarting in ${delay} ms (see ${path.join(LOG_DIR, `${p.name}.log`)})`,
+      );
       setTimeout(() => !stopping && start(p), delay);
     });
   };
   for (const p of procs) start(p);
   for (const p of procs) {
-    const ok = await waitReady(`http://127.0.0.1:${p.port}/${p.name === 'smsc-sim' ? 'healthz' : 'readyz'}`, 60_000);
+    const ok = await waitReady(
+      `http://127.0.0.1:${p.port}/${p.name === 'smsc-sim' ? 'healthz' : 'readyz'}`,
+      60_000,
+    );
     if (!ok) {
       for (const q of procs) q.child?.kill('SIGTERM');
       throw new CliError(`${p.name} did not become ready; see ${path.join(LOG_DIR, `${p.name}.log`)}`, 1);
@@ -124,10 +143,15 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
   const api = procs.find((p) => p.name === 'api-gateway')!;
   out('');
   out('smsfleet is up:');
-  for (const p of procs) out(`  ${p.name.padEnd(12)} http://127.0.0.1:${p.port}  (pid ${p.child?.pid}, log ${path.relative(process.cwd(), path.join(LOG_DIR, `${p.name}.log`))})`);
+  for (const p of procs)
+    out(
+      `  ${p.name.padEnd(12)} http://127.0.0.1:${p.port}  (pid ${p.child?.pid}, log ${path.relative(process.cwd(), path.join(LOG_DIR, `${p.name}.log`))})`,
+    );
   out('');
   out('Send a message:');
-  out(`  curl 'http://127.0.0.1:${api.port}/mvapireq/?apientry=asendsms&authkey=${apiKey}&anum=1000&bnum=36201234567&message=Hello+from+smsfleet'`);
+  out(
+    `  curl 'http://127.0.0.1:${api.port}/mvapireq/?apientry=asendsms&authkey=${apiKey}&anum=1000&bnum=36201234567&message=Hello+from+smsfleet'`,
+  );
   out('Then see it at the simulator and in the CDRs:');
   out(`  curl 'http://127.0.0.1:${simPort}/_sim/messages?limit=5'`);
   out('  ./smsfleet cdr list');

@@ -9,7 +9,12 @@ export const LOG_DIR = path.join(STATE_DIR, 'logs');
 
 export const FLEET_PROCESSES = [
   { name: 'smsc-sim', entry: 'packages/smsc-sim/dist/main.js', portEnv: 'SIM_HTTP_PORT', defaultPort: 9090 },
-  { name: 'api-gateway', entry: 'services/api-gateway/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8084 },
+  {
+    name: 'api-gateway',
+    entry: 'services/api-gateway/dist/main.js',
+    portEnv: 'HTTP_PORT',
+    defaultPort: 8084,
+  },
   { name: 'dispatcher', entry: 'services/dispatcher/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8085 },
   { name: 'verifier', entry: 'services/verifier/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8086 },
   { name: 'billing', entry: 'services/billing/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8087 },

@@ -2,7 +2,14 @@ import { startHttpSim } from '@smsfleet/smsc-sim';
 import { benchCommand } from './bench.js';
 import { CliError } from './cli-error.js';
 import { CliContext } from './context.js';
-import { cdrCommand, configCommand, gatewayCommand, migrateCommand, sendCommand, userCommand } from './admin-commands.js';
+import {
+  cdrCommand,
+  configCommand,
+  gatewayCommand,
+  migrateCommand,
+  sendCommand,
+  userCommand,
+} from './admin-commands.js';
 import { downCommand, upCommand } from './fleet.js';
 
 export const USAGE = `usage: smsfleet COMMAND
@@ -21,7 +28,11 @@ export const USAGE = `usage: smsfleet COMMAND
 `;
 
 /** Runs one command; returns the exit code. Errors a user can fix print one line and exit 2. */
-export async function runCli(argv: string[], env: NodeJS.ProcessEnv, out = (l: string) => process.stdout.write(`${l}\n`)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out = (l: string) => process.stdout.write(`${l}\n`),
+): Promise<number> {
   const [cmd, ...args] = argv;
   const ctx = new CliContext(env);
   try {

@@ -5,7 +5,7 @@ export class ConfigRepo {
   constructor(private readonly db: Knex) {}
 
   async getAll(): Promise<Record<string, string>> {
-    const rows = (await this.db('config').select('key', 'value')) as { key: string; value: string }[];
+    const rows = await this.db<{ key: string; value: string }>('config').select('key', 'value');
     const out: Record<string, string> = {};
     for (const r of rows) out[r.key] = r.value;
     return out;

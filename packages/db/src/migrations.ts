@@ -100,16 +100,16 @@ export const MIGRATIONS_TABLE = 'knex_migrations';
 
 function migrationSource(migrations: readonly Migration[]): Knex.MigrationSource<Migration> {
   return {
-    getMigrations: async () => [...migrations],
+    getMigrations: () => Promise.resolve([...migrations]),
     getMigrationName: (m) => m.name,
-    getMigration: async (m) => ({ up: m.up, down: m.down }),
+    getMigration: (m) => Promise.resolve({ up: m.up, down: m.down }),
   };
 }
 
 function migratorConfig(migrations: readonly Migration[]): Knex.MigratorConfig {
   return {
     tableName: MIGRATIONS_TABLE,
-    migrationSource: migrationSource(migrations) as Knex.MigrationSource<unknown>,
+    migrationSource: migrationSource(migrations),
   };
 }
 

@@ -25,7 +25,11 @@ export class ChunkProgress {
     const key = this.key(chunkId);
     const args: string[] = [];
     for (const [k, v] of entries) args.push(k, v);
-    await this.redis.multi().hset(key, ...args).expire(key, this.ttlSeconds).exec();
+    await this.redis
+      .multi()
+      .hset(key, ...args)
+      .expire(key, this.ttlSeconds)
+      .exec();
   }
 
   async clear(chunkId: string): Promise<void> {

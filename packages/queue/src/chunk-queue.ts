@@ -39,7 +39,10 @@ export class ChunkProducer {
       q = new Queue<Chunk>(gatewayQueueName(gatewayId), {
         connection: this.opts.connection,
         prefix: this.opts.prefix,
-        defaultJobOptions: { ...DEFAULT_CHUNK_JOB_OPTIONS, attempts: this.opts.attempts ?? DEFAULT_CHUNK_JOB_OPTIONS.attempts },
+        defaultJobOptions: {
+          ...DEFAULT_CHUNK_JOB_OPTIONS,
+          attempts: this.opts.attempts ?? DEFAULT_CHUNK_JOB_OPTIONS.attempts,
+        },
       });
       this.queues.set(gatewayId, q);
     }

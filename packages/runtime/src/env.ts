@@ -12,7 +12,8 @@ export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number, m
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new EnvError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new EnvError(`${name} must be an integer >= ${min}, got "${raw}"`);
   return n;
 }
 
@@ -24,7 +25,8 @@ export function envUrl(env: NodeJS.ProcessEnv, name: string, fallback: string, p
   } catch {
     throw new EnvError(`${name} is not a valid URL: "${v}"`);
   }
-  if (!protocols.includes(u.protocol)) throw new EnvError(`${name} must use ${protocols.join(' or ')}, got "${u.protocol}"`);
+  if (!protocols.includes(u.protocol))
+    throw new EnvError(`${name} must use ${protocols.join(' or ')}, got "${u.protocol}"`);
   return v;
 }
 
@@ -42,7 +44,8 @@ export interface InfraEnv {
 
 export function readInfraEnv(env: NodeJS.ProcessEnv): InfraEnv {
   const eventPrefix = envString(env, 'EVENT_PREFIX', '');
-  if (!/^[A-Za-z0-9_-]*$/.test(eventPrefix)) throw new EnvError('EVENT_PREFIX may hold only letters, digits, _ and -');
+  if (!/^[A-Za-z0-9_-]*$/.test(eventPrefix))
+    throw new EnvError('EVENT_PREFIX may hold only letters, digits, _ and -');
   return {
     redisUrl: envUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     databaseUrl: envUrl(env, 'DATABASE_URL', 'mysql://root@127.0.0.1:3306/smsfleet', ['mysql:']),

@@ -12,7 +12,16 @@ export function createLogger(service: string, level = 'info'): Logger {
     base: { service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['password', '*.password', 'authpwd', 'authkey', 'authmd5', 'apiv2key', '*.apiv2key', 'smpp_password'],
+      paths: [
+        'password',
+        '*.password',
+        'authpwd',
+        'authkey',
+        'authmd5',
+        'apiv2key',
+        '*.apiv2key',
+        'smpp_password',
+      ],
       censor: '***',
     },
   });

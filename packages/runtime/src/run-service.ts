@@ -4,10 +4,7 @@ import type { Logger } from 'pino';
  * Runs a service's start function and wires SIGTERM/SIGINT to its close function. Used only by
  * main.ts files: the one place that handles signals and exits.
  */
-export function runService(
-  log: Logger,
-  start: () => Promise<{ close: () => Promise<string[]> }>,
-): void {
+export function runService(log: Logger, start: () => Promise<{ close: () => Promise<string[]> }>): void {
   let stopping = false;
   start().then(
     (svc) => {

@@ -443,7 +443,7 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
       }
       try {
         const body = await readBody(req);
-        const next = setBehaviour(body.trim() === '' ? {} : (parseJsonObject(body) as Partial<SimBehaviour>));
+        const next = setBehaviour(body.trim() === '' ? {} : parseJsonObject(body));
         send(res, 200, JSON.stringify(next));
       } catch (err) {
         if (err instanceof BodyError) send(res, err.status, err.body);

@@ -40,7 +40,9 @@ export class AcceptPipeline {
     const events: SmsEvent[] = items.map((m) => ({ smsid: m.smsid, state: 'accepted', at: now, msg: m }));
     // The message is durable once queued; the `accepted` event is information and must not fail
     // the request (the dispatcher's events follow anyway).
-    this.deps.publishAccepted(events, `accepted:${chunks[0]?.chunkId ?? now}`).catch((err) => this.deps.onPublishError?.(err));
+    this.deps
+      .publishAccepted(events, `accepted:${chunks[0]?.chunkId ?? now}`)
+      .catch((err) => this.deps.onPublishError?.(err));
   }
 
   drain(): Promise<void> {

@@ -29,14 +29,31 @@ export interface ApiGatewayOptions {
  * The api-gateway: the Mizu API on a bare request listener (hot path), everything else on Express,
  * both on one node:http server that also serves /healthz, /readyz and /metrics.
  */
-export async function startApiGateway(opts: ApiGatewayOptions): Promise<{ close: () => Promise<string[]>; port: number }> {
+export async function startApiGateway(
+  opts: ApiGatewayOptions,
+): Promise<{ close: () => Promise<string[]>; port: number }> {
   const { infra, log } = opts;
   const life = new Lifecycle();
   let ready = false;
   const registry = createMetricsRegistry('api-gateway');
-  const accepted = new Counter({ name: 'smsfleet_messages_accepted_total', help: 'Messages accepted and queued', labelNames: ['gateway'], registers: [registry] });
-  const segments = new Counter({ name: 'smsfleet_segments_accepted_total', help: 'Segments of accepted messages', labelNames: ['gateway'], registers: [registry] });
-  const refused = new Counter({ name: 'smsfleet_api_errors_total', help: 'Mizu API requests answered ERROR', labelNames: ['code'], registers: [registry] });
+  const accepted = new Counter({
+    name: 'smsfleet_messages_accepted_total',
+    help: 'Messages accepted and queued',
+    labelNames: ['gateway'],
+    registers: [registry],
+  });
+  const segments = new Counter({
+    name: 'smsfleet_segments_accepted_total',
+    help: 'Segments of accepted messages',
+    labelNames: ['gateway'],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'smsfleet_api_errors_total',
+    help: 'Mizu API requests answered ERROR',
+    labelNames: ['code'],
+    registers: [registry],
+  });
 
   const redis = createRedis(infra.redisUrl, 'api-gateway');
   life.add('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
@@ -46,7 +63,10 @@ export async function startApiGateway(opts: ApiGatewayOptions): Promise<{ close:
   life.add('nats', () => bus.close());
   const configRepo = new ConfigRepo(db);
   const users = new UsersRepo(db);
-  const config = new ConfigStore({ load: () => configRepo.getAll(), subscribe: (cb) => bus.onNotify('config', cb) });
+  const config = new ConfigStore({
+    load: () => configRepo.getAll(),
+    subscribe: (cb) => bus.onNotify('config', cb),
+  });
   await config.start();
   life.add('config', () => config.close());
 
@@ -58,7 +78,11 @@ export async function startApiGateway(opts: ApiGatewayOptions): Promise<{ close:
   };
   await refreshGateways();
   const unsubUsers = bus.onNotify('users', () => userCache.clear());
-  const unsubGw = bus.onNotify('gateways', () => void refreshGateways().catch((err: Error) => log.error({ err: err.message }, 'gateway refresh failed')));
+  const unsubGw = bus.onNotify(
+    'gateways',
+    () =>
+      void refreshGateways().catch((err: Error) => log.error({ err: err.message }, 'gateway refresh failed')),
+  );
   const gwTimer = setInterval(() => void refreshGateways().catch(() => undefined), 5_000);
   life.add('caches', () => {
     clearInterval(gwTimer);
@@ -81,7 +105,13 @@ export async function startApiGateway(opts: ApiGatewayOptions): Promise<{ close:
     auth: {
       findUser: (name) => userCache.get(name),
       claimSalt: async (authid, salt) =>
-        (await redis.set(`${infra.queuePrefix}:salt:${authid}:${salt}`, '1', 'EX', opts.saltWindowSeconds, 'NX')) === 'OK',
+        (await redis.set(
+          `${infra.queuePrefix}:salt:${authid}:${salt}`,
+          '1',
+          'EX',
+          opts.saltWindowSeconds,
+          'NX',
+        )) === 'OK',
     },
     chooseGateway: (cfg) => chooseGateway(cfg, gateways),
     pipeline,
@@ -96,10 +126,25 @@ export async function startApiGateway(opts: ApiGatewayOptions): Promise<{ close:
   const app = express();
   app.disable('x-powered-by');
   app.get('/', (_req, res) => {
-    res.json({ service: 'smsfleet api-gateway', mizuApi: '/mvapireq/?apientry=asendsms', health: '/healthz', metrics: '/metrics' });
+    res.json({
+      service: 'smsfleet api-gateway',
+      mizuApi: '/mvapireq/?apientry=asendsms',
+      health: '/healthz',
+      metrics: '/metrics',
+    });
   });
   app.use((req, res) => {
-    res.status(404).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: `no route for ${req.method} ${req.path}` }));
+    res
+      .status(404)
+      .type('application/problem+json')
+      .send(
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Not Found',
+          status: 404,
+          detail: `no route for ${req.method} ${req.path}`,
+        }),
+      );
   });
 
   const server = await startServiceServer({
@@ -108,7 +153,9 @@ export async function startApiGateway(opts: ApiGatewayOptions): Promise<{ close:
     ready: () => ready,
     handler: (req, res) => {
       if (!ready) {
-        res.writeHead(503, { 'content-type': 'text/plain', connection: 'close' }).end('ERROR service is shutting down');
+        res
+          .writeHead(503, { 'content-type': 'text/plain', connection: 'close' })
+          .end('ERROR service is shutting down');
         return;
       }
       const url = req.url ?? '/';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { User } from '@smsfleet/db';
 import { authenticate, md5Hex, type AuthDeps } from './auth.js';
-import { MizuError } from './mizu-answer.js';
+import { type MizuError } from './mizu-answer.js';
 
 const admin: User = {
   id: 7,
@@ -43,7 +43,11 @@ async function code(promise: Promise<unknown>): Promise<string> {
 
 describe('authenticate', () => {
   test('authkey gives admin rights', async () => {
-    expect(await authenticate(p({ authkey: 'KEY123' }), deps())).toEqual({ userId: 0, name: 'apikey', admin: true });
+    expect(await authenticate(p({ authkey: 'KEY123' }), deps())).toEqual({
+      userId: 0,
+      name: 'apikey',
+      admin: true,
+    });
   });
   test('authkey acting for a user', async () => {
     expect((await authenticate(p({ authkey: 'KEY123', authid: 'boss' }), deps())).userId).toBe(7);

@@ -40,7 +40,8 @@ export async function authenticate(p: MizuParams, deps: AuthDeps): Promise<Princ
   const authpwd = param(p, 'authpwd', 'password');
 
   if (authkey !== undefined && authkey !== '') {
-    if (!deps.apiv2key || !sameSecret(authkey, deps.apiv2key)) throw new MizuError('AUTH', 'authentication failed');
+    if (!deps.apiv2key || !sameSecret(authkey, deps.apiv2key))
+      throw new MizuError('AUTH', 'authentication failed');
     // The key holder may act for a named user; that user is who the CDR is written for.
     if (authid) {
       const u = await deps.findUser(authid);
@@ -49,14 +50,19 @@ export async function authenticate(p: MizuParams, deps: AuthDeps): Promise<Princ
     }
     return { userId: 0, name: 'apikey', admin: true };
   }
-  if (!authid) throw new MizuError('AUTH', 'authentication required (authkey, authid+authmd5+authsalt or authid+authpwd)');
+  if (!authid)
+    throw new MizuError(
+      'AUTH',
+      'authentication required (authkey, authid+authmd5+authsalt or authid+authpwd)',
+    );
   const user = await deps.findUser(authid);
   let ok = false;
   if (user && authmd5 !== undefined) {
     if (!authsalt) throw new MizuError('AUTH', 'authsalt is required with authmd5');
     ok = sameSecret(authmd5.toLowerCase(), md5Hex(`${authid}:${user.password}:${authsalt}`));
     // Claim the salt only for a correct hash, so a stranger cannot burn a user's salts.
-    if (ok && !(await deps.claimSalt(authid, authsalt))) throw new MizuError('AUTH', 'authsalt was already used');
+    if (ok && !(await deps.claimSalt(authid, authsalt)))
+      throw new MizuError('AUTH', 'authsalt was already used');
   } else if (user && authpwd !== undefined) {
     ok = sameSecret(authpwd, user.password);
   }

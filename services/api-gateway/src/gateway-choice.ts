@@ -10,7 +10,10 @@ export interface GatewayRef {
  * SMS GW users; -1 (auto) uses the SMS GW users when any exists, else `smsurl`. Until the routing
  * table lands, the first enabled SMS GW user (lowest id) takes the traffic.
  */
-export function chooseGateway(cfg: Pick<ConfigSnapshot, 'smsrouting' | 'smsurl'>, gateways: GatewayRef[]): GatewayRef | undefined {
+export function chooseGateway(
+  cfg: Pick<ConfigSnapshot, 'smsrouting' | 'smsurl'>,
+  gateways: GatewayRef[],
+): GatewayRef | undefined {
   const global = cfg.smsurl ? { id: 0, name: 'smsurl' } : undefined;
   if (cfg.smsrouting === 0) return global;
   const first = gateways[0];

@@ -47,7 +47,8 @@ export interface MizuAnswer {
 export function okAnswer(fields: { smsid: string } | { smsids: string[] }, json: boolean): MizuAnswer {
   const ids = 'smsid' in fields ? [fields.smsid] : fields.smsids;
   if (json) {
-    const body = 'smsid' in fields ? { status: 'OK', smsid: fields.smsid } : { status: 'OK', smsids: fields.smsids };
+    const body =
+      'smsid' in fields ? { status: 'OK', smsid: fields.smsid } : { status: 'OK', smsids: fields.smsids };
     return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
   }
   return { status: 200, contentType: 'text/plain; charset=utf-8', body: `OK ${ids.join(',')}` };
@@ -57,7 +58,11 @@ export function errorAnswer(err: MizuError, json: boolean, strict: boolean): Miz
   // The service being unavailable is never a 200: clients and load balancers must retry elsewhere.
   const status = strict || err.code === 'UNAVAILABLE' ? STRICT_STATUS[err.code] : 200;
   if (json) {
-    return { status, contentType: 'application/json', body: JSON.stringify({ status: 'ERROR', code: err.code, error: err.message }) };
+    return {
+      status,
+      contentType: 'application/json',
+      body: JSON.stringify({ status: 'ERROR', code: err.code, error: err.message }),
+    };
   }
   return { status, contentType: 'text/plain; charset=utf-8', body: `ERROR ${err.message}` };
 }

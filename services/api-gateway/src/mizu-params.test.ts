@@ -13,7 +13,11 @@ describe('parseMizuParams', () => {
     expect(param(p, 'message', 'txt')).toBe('a b');
   });
   test('JSON body, numbers become strings', () => {
-    const p = parseMizuParams('', '{"apientry":"asendsms","to":36201234567,"message":"Hi"}', 'application/json');
+    const p = parseMizuParams(
+      '',
+      '{"apientry":"asendsms","to":36201234567,"message":"Hi"}',
+      'application/json',
+    );
     expect(param(p, 'to')).toBe('36201234567');
     expect(param(p, 'apientry')).toBe('asendsms');
   });

@@ -32,7 +32,14 @@ export function parseMizuParams(query: string, body: string, contentType: string
         for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
           const key = k.toLowerCase();
           if (out.has(key) || v === null || v === undefined) continue;
-          out.set(key, typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+          out.set(
+            key,
+            typeof v === 'string'
+              ? v
+              : typeof v === 'number' || typeof v === 'boolean'
+                ? String(v)
+                : JSON.stringify(v),
+          );
         }
       } else {
         throw new SyntaxError('the JSON body must be an object');

@@ -65,7 +65,9 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 /**
  * The Mizu API `/mvapireq/` on bare node:http: the hot send path pays for no middleware chain.
  */
-export function createMizuHandler(deps: MizuRouteDeps): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+export function createMizuHandler(
+  deps: MizuRouteDeps,
+): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const send = (res: http.ServerResponse, a: MizuAnswer) => {
     res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body) });
     res.end(a.body);
@@ -76,9 +78,11 @@ export function createMizuHandler(deps: MizuRouteDeps): (req: http.IncomingMessa
     const principal = await authenticate(p, { ...deps.auth, apiv2key: cfg.apiv2key });
     if (!principal.admin) throw new MizuError('NOT_ALLOWED', 'asendsms is for admins; end users use sendsms');
     const rawTo = param(p, 'bnum', 'bnun', 'to');
-    if (rawTo === undefined || rawTo.trim() === '') throw new MizuError('MISSING_NUMBER', 'missing target number (bnum or to)');
+    if (rawTo === undefined || rawTo.trim() === '')
+      throw new MizuError('MISSING_NUMBER', 'missing target number (bnum or to)');
     const rawList = rawTo.split(/[,;]/).filter((s) => s.trim() !== '');
-    if (rawList.length > MAX_RECIPIENTS) throw new MizuError('BAD_REQUEST', `too many recipients (at most ${MAX_RECIPIENTS})`);
+    if (rawList.length > MAX_RECIPIENTS)
+      throw new MizuError('BAD_REQUEST', `too many recipients (at most ${MAX_RECIPIENTS})`);
     const numbers: string[] = [];
     for (const raw of rawList) {
       const to = normaliseNumber(raw);
@@ -92,9 +96,14 @@ export function createMizuHandler(deps: MizuRouteDeps): (req: http.IncomingMessa
     if (message.trim() === '') throw new MizuError('BAD_REQUEST', 'empty message');
     const text = cfg.smssignature ? `${message}${cfg.smssignature}` : message;
     const count = countSegments(text);
-    if (count.segments > MAX_SEGMENTS) throw new MizuError('BAD_REQUEST', `message too long (${count.segments} segments, at most ${MAX_SEGMENTS})`);
+    if (count.segments > MAX_SEGMENTS)
+      throw new MizuError(
+        'BAD_REQUEST',
+        `message too long (${count.segments} segments, at most ${MAX_SEGMENTS})`,
+      );
     const gw = deps.chooseGateway(cfg);
-    if (!gw) throw new MizuError('NO_GATEWAY', 'no SMS gateway configured (set smsurl or add an SMS GW user)');
+    if (!gw)
+      throw new MizuError('NO_GATEWAY', 'no SMS gateway configured (set smsurl or add an SMS GW user)');
     const acceptedAt = Date.now();
     return numbers.map((to) => ({
       smsid: newSmsId(),
@@ -131,7 +140,8 @@ export function createMizuHandler(deps: MizuRouteDeps): (req: http.IncomingMessa
         json = param(p, 'format')?.toLowerCase() === 'json';
         const entry = (param(p, 'apientry') ?? '').toLowerCase();
         if (entry === '') throw new MizuError('UNKNOWN_ENTRY', 'missing apientry');
-        if (entry !== 'asendsms') throw new MizuError('UNKNOWN_ENTRY', `unknown apientry: ${entry.slice(0, 40)}`);
+        if (entry !== 'asendsms')
+          throw new MizuError('UNKNOWN_ENTRY', `unknown apientry: ${entry.slice(0, 40)}`);
         const msgs = await asendsms(p, clientIp, cfg);
         try {
           await (msgs.length === 1 ? deps.pipeline.accept(msgs[0]!) : deps.pipeline.acceptMany(msgs));
@@ -141,14 +151,23 @@ export function createMizuHandler(deps: MizuRouteDeps): (req: http.IncomingMessa
         }
         for (const msg of msgs) {
           deps.onAccepted?.(msg);
-          deps.log.info({ smsid: msg.smsid, gatewayId: msg.gatewayId, state: 'accepted', userId: msg.userId }, 'sms state');
+          deps.log.info(
+            { smsid: msg.smsid, gatewayId: msg.gatewayId, state: 'accepted', userId: msg.userId },
+            'sms state',
+          );
         }
-        send(res, msgs.length === 1 ? okAnswer({ smsid: msgs[0]!.smsid }, json) : okAnswer({ smsids: msgs.map((m) => m.smsid) }, json));
+        send(
+          res,
+          msgs.length === 1
+            ? okAnswer({ smsid: msgs[0]!.smsid }, json)
+            : okAnswer({ smsids: msgs.map((m) => m.smsid) }, json),
+        );
       } catch (err) {
         const e =
           err instanceof MizuError
             ? err
-            : (deps.log.error({ err: (err as Error).message }, 'mvapireq failed'), new MizuError('FAILED', 'internal error'));
+            : (deps.log.error({ err: (err as Error).message }, 'mvapireq failed'),
+              new MizuError('FAILED', 'internal error'));
         deps.onError?.(e.code);
         if (!res.headersSent) send(res, errorAnswer(e, json, strict));
       }

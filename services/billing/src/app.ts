@@ -24,14 +24,28 @@ export interface BillingOptions {
  * multi-row inserts. `INSERT IGNORE` on the unique smsid makes redelivered events harmless; a failed
  * insert naks the batch, so a MySQL outage delays CDRs and loses none.
  */
-export async function startBilling(opts: BillingOptions): Promise<{ close: () => Promise<string[]>; port: number }> {
+export async function startBilling(
+  opts: BillingOptions,
+): Promise<{ close: () => Promise<string[]>; port: number }> {
   const { infra, log } = opts;
   const life = new Lifecycle();
   let ready = false;
   const registry = createMetricsRegistry('billing');
-  const written = new Counter({ name: 'smsfleet_cdrs_written_total', help: 'CDR rows inserted', registers: [registry] });
-  const duplicates = new Counter({ name: 'smsfleet_cdr_duplicates_total', help: 'Final events for an smsid that already had its CDR', registers: [registry] });
-  const lag = new Gauge({ name: 'smsfleet_billing_lag_seconds', help: 'Age of the oldest final event in the last batch', registers: [registry] });
+  const written = new Counter({
+    name: 'smsfleet_cdrs_written_total',
+    help: 'CDR rows inserted',
+    registers: [registry],
+  });
+  const duplicates = new Counter({
+    name: 'smsfleet_cdr_duplicates_total',
+    help: 'Final events for an smsid that already had its CDR',
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: 'smsfleet_billing_lag_seconds',
+    help: 'Age of the oldest final event in the last batch',
+    registers: [registry],
+  });
 
   const server = await startServiceServer({ port: opts.httpPort, registry, ready: () => ready });
   life.add('http', () => server.close());
@@ -40,7 +54,10 @@ export async function startBilling(opts: BillingOptions): Promise<{ close: () =>
   const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'billing' });
   life.add('nats', () => bus.close());
   const configRepo = new ConfigRepo(db);
-  const config = new ConfigStore({ load: () => configRepo.getAll(), subscribe: (cb) => bus.onNotify('config', cb) });
+  const config = new ConfigStore({
+    load: () => configRepo.getAll(),
+    subscribe: (cb) => bus.onNotify('config', cb),
+  });
   await config.start();
   life.add('config', () => config.close());
   const cdrs = new CdrRepo(db);
@@ -62,7 +79,10 @@ export async function startBilling(opts: BillingOptions): Promise<{ close: () =>
       lag.set(Math.max(0, (Date.now() - oldest) / 1000));
       log.info({ events: events.length, inserted }, 'cdr batch');
     },
-    { maxBatchMessages: opts.maxBatchMessages, onError: (err) => log.error({ err: (err as Error).message }, 'cdr batch failed, will retry') },
+    {
+      maxBatchMessages: opts.maxBatchMessages,
+      onError: (err) => log.error({ err: (err as Error).message }, 'cdr batch failed, will retry'),
+    },
   );
   life.add('consumer', () => consumption.stop());
   ready = true;

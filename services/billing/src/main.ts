@@ -4,5 +4,10 @@ import { startBilling } from './app.js';
 const infra = readInfraEnv(process.env);
 const log = createLogger('billing', infra.logLevel);
 runService(log, () =>
-  startBilling({ infra, log, httpPort: envInt(process.env, 'HTTP_PORT', 8087), maxBatchMessages: envInt(process.env, 'BILLING_BATCH', 64, 1) }),
+  startBilling({
+    infra,
+    log,
+    httpPort: envInt(process.env, 'HTTP_PORT', 8087),
+    maxBatchMessages: envInt(process.env, 'BILLING_BATCH', 64, 1),
+  }),
 );

@@ -1,4 +1,11 @@
-import { Worker, ChunkProducer, ChunkProgress, gatewayQueueName, createRedis, type Job } from '@smsfleet/queue';
+import {
+  Worker,
+  ChunkProducer,
+  ChunkProgress,
+  gatewayQueueName,
+  createRedis,
+  type Job,
+} from '@smsfleet/queue';
 import { EventBus } from '@smsfleet/bus';
 import { ConfigStore, type ConfigSnapshot } from '@smsfleet/config';
 import { createDb, ConfigRepo, UsersRepo } from '@smsfleet/db';
@@ -41,12 +48,19 @@ interface GatewayRuntime {
 }
 
 /** The dispatcher: one BullMQ worker per gateway queue, sending chunks through the gateway's transport. */
-export async function startDispatcher(opts: DispatcherOptions): Promise<{ close: () => Promise<string[]>; port: number }> {
+export async function startDispatcher(
+  opts: DispatcherOptions,
+): Promise<{ close: () => Promise<string[]>; port: number }> {
   const { infra, log } = opts;
   const life = new Lifecycle();
   let ready = false;
   const registry = createMetricsRegistry('dispatcher');
-  const sent = new Counter({ name: 'smsfleet_messages_sent_total', help: 'Provider answers by gateway and result', labelNames: ['gateway', 'result'], registers: [registry] });
+  const sent = new Counter({
+    name: 'smsfleet_messages_sent_total',
+    help: 'Provider answers by gateway and result',
+    labelNames: ['gateway', 'result'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'smsfleet_provider_latency_seconds',
     help: 'Provider submit latency',
@@ -54,8 +68,18 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<{ close:
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const chunksDone = new Counter({ name: 'smsfleet_chunks_processed_total', help: 'Chunks processed', labelNames: ['gateway'], registers: [registry] });
-  const inUse = new Gauge({ name: 'smsfleet_gateway_requests_in_flight', help: 'Provider requests in flight', labelNames: ['gateway'], registers: [registry] });
+  const chunksDone = new Counter({
+    name: 'smsfleet_chunks_processed_total',
+    help: 'Chunks processed',
+    labelNames: ['gateway'],
+    registers: [registry],
+  });
+  const inUse = new Gauge({
+    name: 'smsfleet_gateway_requests_in_flight',
+    help: 'Provider requests in flight',
+    labelNames: ['gateway'],
+    registers: [registry],
+  });
 
   const server = await startServiceServer({ port: opts.httpPort, registry, ready: () => ready });
   life.add('http', () => server.close());
@@ -69,7 +93,10 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<{ close:
 
   const configRepo = new ConfigRepo(db);
   const users = new UsersRepo(db);
-  const config = new ConfigStore({ load: () => configRepo.getAll(), subscribe: (cb) => bus.onNotify('config', cb) });
+  const config = new ConfigStore({
+    load: () => configRepo.getAll(),
+    subscribe: (cb) => bus.onNotify('config', cb),
+  });
   await config.start();
   life.add('config', () => config.close());
 
@@ -95,13 +122,20 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<{ close:
       },
     }).then((summary) => {
       chunksDone.inc({ gateway: String(job.data.gatewayId) });
-      if (summary.resumed) log.warn({ chunkId: job.data.chunkId, resumed: summary.resumed }, 'chunk resumed after an interruption');
+      if (summary.resumed)
+        log.warn(
+          { chunkId: job.data.chunkId, resumed: summary.resumed },
+          'chunk resumed after an interruption',
+        );
       return summary;
     });
 
   const wanted = (id: number) => opts.gateways.length === 0 || opts.gateways.includes(id);
 
-  const buildTransport = (def: GatewayDefinition, cfg: ConfigSnapshot): { transport?: Transport; error?: string } => {
+  const buildTransport = (
+    def: GatewayDefinition,
+    cfg: ConfigSnapshot,
+  ): { transport?: Transport; error?: string } => {
     const t = createTransport(def, cfg, opts.maxParallelPerGateway);
     return 'error' in t ? { error: t.error } : { transport: t };
   };
@@ -111,7 +145,8 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<{ close:
     const cfg = config.current();
     const defs: GatewayDefinition[] = [];
     if (cfg.smsurl) defs.push({ id: 0, name: 'smsurl', url: cfg.smsurl });
-    for (const u of await users.listGateways()) if (u.enabled) defs.push({ id: u.id, name: u.name, url: u.smsurl ?? '' });
+    for (const u of await users.listGateways())
+      if (u.enabled) defs.push({ id: u.id, name: u.name, url: u.smsurl ?? '' });
     const seen = new Set<number>();
     for (const def of defs) {
       if (!wanted(def.id)) continue;
@@ -140,9 +175,17 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<{ close:
         maxStalledCount: 100,
         autorun: true,
       });
-      worker.on('failed', (job, err) => log.error({ chunkId: job?.data.chunkId, err: err.message }, 'chunk failed'));
+      worker.on('failed', (job, err) =>
+        log.error({ chunkId: job?.data.chunkId, err: err.message }, 'chunk failed'),
+      );
       worker.on('error', (err) => log.error({ err: err.message, gatewayId: def.id }, 'worker error'));
-      gateways.set(def.id, { def, transport: t.transport, error: t.error, worker, limiter: new Semaphore(opts.maxParallelPerGateway) });
+      gateways.set(def.id, {
+        def,
+        transport: t.transport,
+        error: t.error,
+        worker,
+        limiter: new Semaphore(opts.maxParallelPerGateway),
+      });
       log.info({ gatewayId: def.id, name: def.name }, 'serving gateway');
     }
     for (const [id, g] of gateways) {
@@ -157,7 +200,9 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<{ close:
 
   let syncing: Promise<void> = Promise.resolve();
   const resync = () => {
-    syncing = syncing.then(syncGateways).catch((err: Error) => log.error({ err: err.message }, 'gateway sync failed'));
+    syncing = syncing
+      .then(syncGateways)
+      .catch((err: Error) => log.error({ err: err.message }, 'gateway sync failed'));
     return syncing;
   };
   await resync();
@@ -182,7 +227,7 @@ export async function startDispatcher(opts: DispatcherOptions): Promise<{ close:
     await syncing;
     // Stop fetching, finish the chunks in hand (their events get published), then close transports.
     await Promise.allSettled([...gateways.values()].map((g) => g.worker.close()));
-    await Promise.allSettled([...gateways.values()].map((g) => g.transport?.close()));
+    await Promise.allSettled([...gateways.values()].map((g) => g.transport?.close() ?? Promise.resolve()));
   });
   ready = true;
   life.add('readiness', () => {

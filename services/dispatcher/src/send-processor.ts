@@ -111,7 +111,15 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
     const o = outcomes.get(m.smsid);
     if (!o) continue; // cannot happen: every pending message got an outcome
     if (o.r === 'ok') {
-      submitted.push({ smsid: m.smsid, state: 'submitted', at: o.at, msg: m, providerMessageId: o.id, answer: o.answer, submittedAt: o.at });
+      submitted.push({
+        smsid: m.smsid,
+        state: 'submitted',
+        at: o.at,
+        msg: m,
+        providerMessageId: o.id,
+        answer: o.answer,
+        submittedAt: o.at,
+      });
     } else if (o.r === 'temp' && attempt < deps.maxAttempts) {
       retry.push(m);
     } else {
@@ -119,7 +127,13 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
       failed.push({ smsid: m.smsid, state: 'failed', at: o.at, msg: m, reason, answer: o.answer });
     }
     deps.log.info(
-      { smsid: m.smsid, gatewayId: chunk.gatewayId, state: o.r === 'ok' ? 'submitted' : o.r === 'temp' && attempt < deps.maxAttempts ? 'retry' : 'failed', attempt, reason: o.reason },
+      {
+        smsid: m.smsid,
+        gatewayId: chunk.gatewayId,
+        state: o.r === 'ok' ? 'submitted' : o.r === 'temp' && attempt < deps.maxAttempts ? 'retry' : 'failed',
+        attempt,
+        reason: o.reason,
+      },
       'sms state',
     );
   }
@@ -130,7 +144,12 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
   ]);
   if (retry.length) {
     await deps.scheduleRetry(
-      { chunkId: `${rootChunkId(chunk.chunkId)}~${attempt + 1}`, gatewayId: chunk.gatewayId, messages: retry, attempt: attempt + 1 },
+      {
+        chunkId: `${rootChunkId(chunk.chunkId)}~${attempt + 1}`,
+        gatewayId: chunk.gatewayId,
+        messages: retry,
+        attempt: attempt + 1,
+      },
       retryDelayMs(deps.retryBaseDelayMs, attempt),
     );
   }

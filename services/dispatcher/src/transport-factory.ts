@@ -12,7 +12,11 @@ export interface GatewayDefinition {
  * Builds the transport of a gateway from its URL (`smsurl` style): an HTTP(S) template today;
  * SMPP and executables come with their own issues and are refused clearly until then.
  */
-export function createTransport(gw: GatewayDefinition, cfg: ConfigSnapshot, maxParallel: number): Transport | { error: string } {
+export function createTransport(
+  gw: GatewayDefinition,
+  cfg: ConfigSnapshot,
+  maxParallel: number,
+): Transport | { error: string } {
   const url = gw.url.trim();
   if (/^https?:\/\//i.test(url)) {
     return new HttpTransport({

@@ -16,12 +16,19 @@ export interface VerifierOptions {
 }
 
 /** The verifier: turns `sms.submitted` / `sms.failed` transitions into `sms.final`. */
-export async function startVerifier(opts: VerifierOptions): Promise<{ close: () => Promise<string[]>; port: number }> {
+export async function startVerifier(
+  opts: VerifierOptions,
+): Promise<{ close: () => Promise<string[]>; port: number }> {
   const { infra, log } = opts;
   const life = new Lifecycle();
   let ready = false;
   const registry = createMetricsRegistry('verifier');
-  const finals = new Counter({ name: 'smsfleet_messages_final_total', help: 'Final states published', labelNames: ['state'], registers: [registry] });
+  const finals = new Counter({
+    name: 'smsfleet_messages_final_total',
+    help: 'Final states published',
+    labelNames: ['state'],
+    registers: [registry],
+  });
   const server = await startServiceServer({ port: opts.httpPort, registry, ready: () => ready });
   life.add('http', () => server.close());
   const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'verifier' });

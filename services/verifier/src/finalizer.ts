@@ -9,7 +9,12 @@ export function finalizeImmediately(events: SmsEvent[], now = Date.now()): SmsEv
   const out: SmsEvent[] = [];
   for (const e of events) {
     if (e.state === 'submitted') {
-      out.push({ ...e, state: 'unknown', at: now, reason: e.reason ?? 'submitted, no verification configured' });
+      out.push({
+        ...e,
+        state: 'unknown',
+        at: now,
+        reason: e.reason ?? 'submitted, no verification configured',
+      });
     } else if (e.state === 'failed') {
       out.push({ ...e, at: e.at });
     }
