@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (packages/cli/{src,dist}/ is two levels below it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const STATE_DIR = path.join(REPO_ROOT, '.smsfleet');
+/** Pid files and logs of `smsfleet up`; SMSFLEET_HOME moves them (tests run fleets side by side). */
+export const STATE_DIR = process.env.SMSFLEET_HOME || path.join(REPO_ROOT, '.smsfleet');
 export const RUN_DIR = path.join(STATE_DIR, 'run');
 export const LOG_DIR = path.join(STATE_DIR, 'logs');
 
