@@ -103,7 +103,11 @@ describe('EventBus on NATS JetStream', () => {
     const bus = await newBus();
     await bus.publish('submitted', [ev('1')]);
     const first: string[] = [];
-    const c1 = await bus.consume('durable-a', 'submitted', async (events) => void first.push(...events.map((e) => e.smsid)));
+    const c1 = await bus.consume(
+      'durable-a',
+      'submitted',
+      async (events) => void first.push(...events.map((e) => e.smsid)),
+    );
     await waitFor(() => first.length === 1);
     await c1.stop();
     await waitFor(async () => (await consumerInfo(bus, 'durable-a')).num_ack_pending === 0);
@@ -115,9 +119,19 @@ describe('EventBus on NATS JetStream', () => {
     expect(first).toEqual(['1']);
 
     const again: string[] = [];
-    await consume(bus, 'durable-a', 'submitted', async (events) => void again.push(...events.map((e) => e.smsid)));
+    await consume(
+      bus,
+      'durable-a',
+      'submitted',
+      async (events) => void again.push(...events.map((e) => e.smsid)),
+    );
     const fresh: string[] = [];
-    await consume(bus, 'durable-b', 'submitted', async (events) => void fresh.push(...events.map((e) => e.smsid)));
+    await consume(
+      bus,
+      'durable-b',
+      'submitted',
+      async (events) => void fresh.push(...events.map((e) => e.smsid)),
+    );
     await waitFor(() => again.length === 2 && fresh.length === 3);
     await sleep(100);
     expect(again).toEqual(['2', '3']);
@@ -177,7 +191,7 @@ describe('EventBus on NATS JetStream', () => {
 
   it('notify / onNotify round trips between two connections, both ways', async () => {
     const a = await newBus();
-    const b = await newBus((a.streamName.replace(/^SMS_/, '')));
+    const b = await newBus(a.streamName.replace(/^SMS_/, ''));
     const stranger = await newBus();
 
     const atA: unknown[] = [];
@@ -242,10 +256,14 @@ describe('EventBus on NATS JetStream', () => {
     for (let i = 0; i < 20; i++) await bus.publish('failed', [ev(`f${i}`, 'failed')]);
 
     const calls: Call[] = [];
-    await consume(bus, 'capped', 'failed', async (events, ctx) => void calls.push({ events, ctx }), { maxBatchMessages: 5 });
+    await consume(bus, 'capped', 'failed', async (events, ctx) => void calls.push({ events, ctx }), {
+      maxBatchMessages: 5,
+    });
     await waitFor(() => calls.reduce((n, c) => n + c.events.length, 0) >= 20);
     expect(calls.every((c) => c.ctx.messages <= 5)).toBe(true);
-    expect(calls.flatMap((c) => c.events.map((e) => e.smsid))).toEqual(Array.from({ length: 20 }, (_, i) => `f${i}`));
+    expect(calls.flatMap((c) => c.events.map((e) => e.smsid))).toEqual(
+      Array.from({ length: 20 }, (_, i) => `f${i}`),
+    );
   });
 
   it('an undecodable message is reported and skipped; the good ones still arrive', async () => {
@@ -255,9 +273,15 @@ describe('EventBus on NATS JetStream', () => {
 
     const seen: string[] = [];
     const errors: unknown[] = [];
-    await consume(bus, 'poison', 'submitted', async (events) => void seen.push(...events.map((e) => e.smsid)), {
-      onError: (e) => errors.push(e),
-    });
+    await consume(
+      bus,
+      'poison',
+      'submitted',
+      async (events) => void seen.push(...events.map((e) => e.smsid)),
+      {
+        onError: (e) => errors.push(e),
+      },
+    );
     await waitFor(() => seen.length === 1 && errors.length === 1);
     await sleep(100);
     expect(seen).toEqual(['good']);
@@ -273,7 +297,10 @@ describe('EventBus on NATS JetStream', () => {
     const bus = await newBus();
     await jetstream(bus.nc).publish(bus.subject('submitted'), 'this is not json');
     const errors: unknown[] = [];
-    await consume(bus, 'poison-term', 'submitted', async () => undefined, { ackWaitMs: 300, onError: (e) => errors.push(e) });
+    await consume(bus, 'poison-term', 'submitted', async () => undefined, {
+      ackWaitMs: 300,
+      onError: (e) => errors.push(e),
+    });
     await waitFor(() => errors.length >= 1);
     await sleep(700); // more than two ack_waits
     expect(errors).toHaveLength(1);

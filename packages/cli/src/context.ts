@@ -13,7 +13,9 @@ export class CliContext {
   }
 
   get apiUrl(): string {
-    return this.env.API_URL ?? `http://127.0.0.1:${this.env.HTTP_PORT ?? '8084'}`;
+    return (
+      this.env.API_URL ?? `http://127.0.0.1:${this.env.API_GATEWAY_PORT ?? this.env.HTTP_PORT ?? '8084'}`
+    );
   }
 
   async database(): Promise<Knex> {
