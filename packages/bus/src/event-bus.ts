@@ -191,7 +191,8 @@ export class EventBus {
             bad.push(m);
           }
         }
-        for (const m of bad) m.term('undecodable event batch');
+        // No reason text: nats-server before 2.10 ignores `+TERM <reason>` and would redeliver forever.
+        for (const m of bad) m.term();
         try {
           if (events.length) await handler(events, { messages: good.length, redelivered });
           for (const m of good) m.ack();

@@ -18,6 +18,7 @@ export class MicroBatcher<T> {
   }
 
   addMany(items: T[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       for (const i of items) this.items.push(i);
       this.waiters.push({ resolve, reject });
@@ -40,7 +41,14 @@ export class MicroBatcher<T> {
     const waiters = this.waiters;
     this.items = [];
     this.waiters = [];
-    const p = this.opts.flush(items).then(
+    // A flush that throws synchronously must still settle every caller of the batch.
+    let started: Promise<void>;
+    try {
+      started = this.opts.flush(items);
+    } catch (err) {
+      started = Promise.reject(err);
+    }
+    const p = started.then(
       () => {
         for (const w of waiters) w.resolve();
       },

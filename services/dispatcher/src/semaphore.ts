@@ -26,8 +26,11 @@ export class Semaphore {
   }
 
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.used--;
+    // After a lowered limit, slots are given back instead of handed on until under the limit.
+    if (this.used > this.limit || this.waiting.length === 0) {
+      this.used--;
+      return;
+    }
+    this.waiting.shift()!();
   }
 }

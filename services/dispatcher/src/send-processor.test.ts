@@ -409,13 +409,8 @@ describe('processChunk', () => {
     expect(h.retries).toEqual([]);
   });
 
-  // BUG (send-processor.ts, `flush`): `recording = recording.then(() => deps.progress.record(...))`
-  // leaves a rejected promise without a handler until every send has finished, so a progress write
-  // that fails while other sends are still in flight is an unhandled rejection, which kills a
-  // Node 20 process (the dispatcher dies instead of failing the job). Fix: right after the
-  // assignment in `flush`, add `recording.catch(() => undefined);` (the final `await recording`
-  // still throws). Remove `.fails` once fixed.
-  it.fails('a progress write failing while sends are in flight is not an unhandled rejection', async () => {
+  // A rejected progress write must be handled even while other sends are still in flight.
+  it('a progress write failing while sends are in flight is not an unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const saved = process.listeners('unhandledRejection');
     process.removeAllListeners('unhandledRejection');

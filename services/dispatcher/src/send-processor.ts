@@ -74,6 +74,9 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
     const entries = unrecorded;
     unrecorded = [];
     recording = recording.then(() => deps.progress.record(chunk.chunkId, entries));
+    // Handled later by `await recording`; without this a failed write while sends are still in
+    // flight would be an unhandled rejection that kills the process.
+    recording.catch(() => undefined);
   };
 
   const sendOne = async (m: OutboundSms): Promise<void> => {
@@ -90,7 +93,11 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
       } finally {
         limiter.release();
       }
-      deps.onResult?.(chunk.gatewayId, res);
+      try {
+        deps.onResult?.(chunk.gatewayId, res);
+      } catch {
+        // metrics must never fail a send
+      }
       outcome = res.ok
         ? { r: 'ok', at: Date.now(), id: res.providerMessageId, answer: res.answer }
         : { r: res.permanent ? 'perm' : 'temp', at: Date.now(), reason: res.reason, answer: res.answer };
@@ -100,7 +107,10 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
     if (unrecorded.length >= progressEvery) flush();
   };
 
-  await Promise.all(pending.map(sendOne));
+  // allSettled: a failing send must not leave the others running after the chunk has failed.
+  const settled = await Promise.allSettled(pending.map(sendOne));
+  const broken = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (broken) throw broken.reason;
   flush();
   await recording;
 
