@@ -46,7 +46,7 @@ export class MicroBatcher<T> {
     try {
       started = this.opts.flush(items);
     } catch (err) {
-      started = Promise.reject(err);
+      started = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const p = started.then(
       () => {
