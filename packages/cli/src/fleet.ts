@@ -104,10 +104,12 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
       restarts: 0,
     };
   });
+  // Extra node flags for every service (e.g. --max-old-space-size=4096, --cpu-prof).
+  const nodeArgs = (ctx.env.SMSFLEET_NODE_ARGS ?? '').split(' ').filter(Boolean);
   let stopping = false;
   const start = (p: Proc) => {
     const log = fs.openSync(path.join(LOG_DIR, `${p.name}.log`), 'a');
-    const child = spawn(process.execPath, [p.entry], {
+    const child = spawn(process.execPath, [...nodeArgs, p.entry], {
       env: p.env,
       stdio: ['ignore', log, log],
       detached: Boolean(values.detach),

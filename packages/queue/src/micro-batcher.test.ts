@@ -185,4 +185,33 @@ describe('MicroBatcher', () => {
     // Nothing pending: drain is a no-op.
     await expect(b.drain()).resolves.toBeUndefined();
   });
+
+  it('group commit: items arriving while the flush limit is reached wait for a flush to end', async () => {
+    const flushes: number[][] = [];
+    const gates: (() => void)[] = [];
+    const b = new MicroBatcher<number>({
+      maxItems: 100,
+      maxWaitMs: 1,
+      maxConcurrentFlushes: 1,
+      flush: (items) => {
+        flushes.push(items);
+        return new Promise<void>((resolve) => gates.push(resolve));
+      },
+    });
+    const first = outcome(b.add(1));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(flushes).toEqual([[1]]);
+    const later = [2, 3, 4].map((i) => outcome(b.add(i)));
+    // Their timer fires, but one flush is still running: no second flush yet.
+    await vi.advanceTimersByTimeAsync(10);
+    expect(flushes).toEqual([[1]]);
+    gates[0]!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(first.state).toBe('resolved');
+    // The end of the first flush carries everything that gathered meanwhile, in one batch.
+    expect(flushes).toEqual([[1], [2, 3, 4]]);
+    gates[1]!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(later.map((o) => o.state)).toEqual(['resolved', 'resolved', 'resolved']);
+  });
 });

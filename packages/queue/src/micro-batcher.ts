@@ -2,6 +2,9 @@
  * Collects items for at most `maxWaitMs` (or until `maxItems`) and hands them to `flush` together.
  * Each `add()` resolves or rejects with the outcome of the flush that carried its item, so a caller
  * answers only once its message is durable.
+ *
+ * With `maxConcurrentFlushes`, items that arrive while that many flushes are running wait for one
+ * to finish (group commit): batches grow with load instead of the flush rate growing with it.
  */
 export class MicroBatcher<T> {
   private items: T[] = [];
@@ -10,7 +13,12 @@ export class MicroBatcher<T> {
   private inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly opts: { maxItems: number; maxWaitMs: number; flush: (items: T[]) => Promise<void> },
+    private readonly opts: {
+      maxItems: number;
+      maxWaitMs: number;
+      flush: (items: T[]) => Promise<void>;
+      maxConcurrentFlushes?: number;
+    },
   ) {}
 
   add(item: T): Promise<void> {
@@ -23,12 +31,22 @@ export class MicroBatcher<T> {
       for (const i of items) this.items.push(i);
       this.waiters.push({ resolve, reject });
       if (this.items.length >= this.opts.maxItems) this.flushNow();
-      else this.timer ??= setTimeout(() => this.flushNow(), this.opts.maxWaitMs);
+      else this.timer ??= setTimeout(() => this.onTimer(), this.opts.maxWaitMs);
     });
   }
 
   get pending(): number {
     return this.items.length;
+  }
+
+  private get saturated(): boolean {
+    return this.inFlight.size >= (this.opts.maxConcurrentFlushes ?? Infinity);
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    // A running flush will pick these items up when it ends.
+    if (!this.saturated) this.flushNow();
   }
 
   private flushNow(): void {
@@ -57,7 +75,10 @@ export class MicroBatcher<T> {
       },
     );
     this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+    void p.finally(() => {
+      this.inFlight.delete(p);
+      if (this.items.length > 0 && !this.timer && !this.saturated) this.flushNow();
+    });
   }
 
   /** Flushes what is waiting and waits for every flush in flight. */

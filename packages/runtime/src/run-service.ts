@@ -16,11 +16,11 @@ export function runService(log: Logger, start: () => Promise<{ close: () => Prom
           (errors) => {
             for (const e of errors) log.error({ err: e }, 'shutdown step failed');
             log.info('stopped');
-            process.exit(errors.length ? 1 : 0);
+            log.flush(() => process.exit(errors.length ? 1 : 0));
           },
           (err: Error) => {
             log.error({ err }, 'shutdown failed');
-            process.exit(1);
+            log.flush(() => process.exit(1));
           },
         );
       };
@@ -29,7 +29,7 @@ export function runService(log: Logger, start: () => Promise<{ close: () => Prom
     },
     (err: Error) => {
       log.fatal({ err }, 'start failed');
-      process.exit(1);
+      log.flush(() => process.exit(1));
     },
   );
 }

@@ -6,6 +6,7 @@ export interface AcceptPipelineDeps {
   publishAccepted(events: SmsEvent[], msgId: string): Promise<void>;
   chunkSize: number;
   batchWaitMs: number;
+  maxConcurrentFlushes?: number;
   onPublishError?(err: unknown): void;
 }
 
@@ -21,6 +22,8 @@ export class AcceptPipeline {
     this.batcher = new MicroBatcher<OutboundSms>({
       maxItems: deps.chunkSize,
       maxWaitMs: deps.batchWaitMs,
+      // Group commit: under load, batches grow while earlier ones are being written.
+      maxConcurrentFlushes: deps.maxConcurrentFlushes ?? 2,
       flush: (items) => this.flush(items),
     });
   }
