@@ -45,6 +45,11 @@ export interface OutboundSms {
   clientIp: string;
   /** Epoch milliseconds. */
   acceptedAt: number;
+  /**
+   * Credit reserved from the sender at accept time (decimal string; absent = nothing reserved).
+   * Billing charges it when the message is billed and gives it back when it is not.
+   */
+  reserved?: string;
 }
 
 /** The queue's unit of work: up to a few hundred messages for one gateway. */

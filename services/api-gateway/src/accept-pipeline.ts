@@ -8,6 +8,8 @@ export interface AcceptPipelineDeps {
   batchWaitMs: number;
   maxConcurrentFlushes?: number;
   onPublishError?(err: unknown): void;
+  /** Called once messages are durable (logs and metrics of the `accepted` state). */
+  onAccepted?(msgs: OutboundSms[]): void;
 }
 
 /**
@@ -39,6 +41,7 @@ export class AcceptPipeline {
   private async flush(items: OutboundSms[]): Promise<void> {
     const chunks = toChunks(items, this.deps.chunkSize);
     await this.deps.addChunks(chunks);
+    this.deps.onAccepted?.(items);
     const now = Date.now();
     const events: SmsEvent[] = items.map((m) => ({ smsid: m.smsid, state: 'accepted', at: now, msg: m }));
     // The message is durable once queued; the `accepted` event is information and must not fail

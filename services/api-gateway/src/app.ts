@@ -12,8 +12,10 @@ import {
   type Logger,
 } from '@smsfleet/runtime';
 import { AcceptPipeline } from './accept-pipeline.js';
+import type { ApiContext } from './api-context.js';
 import { chooseGateway, type GatewayRef } from './gateway-choice.js';
 import { createMizuHandler } from './mizu-route.js';
+import { ROUTE_MODULES } from './routes.js';
 import { UserCache } from './user-cache.js';
 
 export interface ApiGatewayOptions {
@@ -98,41 +100,51 @@ export async function startApiGateway(
     chunkSize: opts.chunkSize,
     batchWaitMs: opts.batchWaitMs,
     onPublishError: (err) => log.warn({ err: (err as Error).message }, 'accepted event not published'),
+    onAccepted: (msgs) => {
+      for (const m of msgs) {
+        const gateway = String(m.gatewayId);
+        accepted.inc({ gateway });
+        segments.inc({ gateway }, m.segments);
+        log.info(
+          { smsid: m.smsid, gatewayId: m.gatewayId, state: 'accepted', userId: m.userId },
+          'sms state',
+        );
+      }
+    },
   });
 
-  const mizu = createMizuHandler({
-    config: () => config.current(),
-    auth: {
-      findUser: (name) => userCache.get(name),
-      claimSalt: async (authid, salt) =>
-        (await redis.set(
-          `${infra.queuePrefix}:salt:${authid}:${salt}`,
-          '1',
-          'EX',
-          opts.saltWindowSeconds,
-          'NX',
-        )) === 'OK',
-    },
-    chooseGateway: (cfg) => chooseGateway(cfg, gateways),
-    pipeline,
+  // Steps added by routes run before the infrastructure closes (reverse order).
+  const routeSteps = new Lifecycle();
+  life.add('routes', async () => void (await routeSteps.close()));
+  const ctx: ApiContext = {
+    infra,
     log,
-    onAccepted: (m) => {
-      accepted.inc({ gateway: String(m.gatewayId) });
-      segments.inc({ gateway: String(m.gatewayId) }, m.segments);
-    },
-    onError: (code) => refused.inc({ code }),
-  });
+    db,
+    redis,
+    bus,
+    config,
+    users,
+    userCache,
+    registry,
+    pipeline,
+    chooseGateway: (cfg) => chooseGateway(cfg, gateways),
+    claimSalt: async (authid, salt) =>
+      (await redis.set(
+        `${infra.queuePrefix}:salt:${authid}:${salt}`,
+        '1',
+        'EX',
+        opts.saltWindowSeconds,
+        'NX',
+      )) === 'OK',
+    onClose: (name, close) => routeSteps.add(name, close),
+  };
 
+  const mizu = createMizuHandler(ctx, { onError: (code) => refused.inc({ code }) });
   const app = express();
   app.disable('x-powered-by');
-  app.get('/', (_req, res) => {
-    res.json({
-      service: 'smsfleet api-gateway',
-      mizuApi: '/mvapireq/?apientry=asendsms',
-      health: '/healthz',
-      metrics: '/metrics',
-    });
-  });
+  const router = express.Router();
+  for (const mount of ROUTE_MODULES) mount(router, ctx);
+  app.use(router);
   app.use((req, res) => {
     res
       .status(404)

@@ -1,0 +1,31 @@
+import type { EventBus } from '@smsfleet/bus';
+import type { ConfigSnapshot, ConfigStore } from '@smsfleet/config';
+import type { Knex, UsersRepo } from '@smsfleet/db';
+import type { Redis } from '@smsfleet/queue';
+import type { InfraEnv, Logger, Registry } from '@smsfleet/runtime';
+import type { AcceptPipeline } from './accept-pipeline.js';
+import type { GatewayRef } from './gateway-choice.js';
+import type { UserCache } from './user-cache.js';
+
+/**
+ * Everything the api-gateway's routes and Mizu entries share, built once by app.ts. Route modules
+ * and entries take it as an argument (no globals, no DI container).
+ */
+export interface ApiContext {
+  infra: InfraEnv;
+  log: Logger;
+  db: Knex;
+  redis: Redis;
+  bus: EventBus;
+  config: ConfigStore;
+  users: UsersRepo;
+  userCache: UserCache;
+  registry: Registry;
+  pipeline: AcceptPipeline;
+  /** The gateway a message goes to (routing lands in its own issue). */
+  chooseGateway(cfg: ConfigSnapshot): GatewayRef | undefined;
+  /** Marks an authsalt as used; false when it was used before inside its window. */
+  claimSalt(authid: string, salt: string): Promise<boolean>;
+  /** Registers a cleanup step run on shutdown (reverse order). */
+  onClose(name: string, close: () => Promise<void> | void): void;
+}

@@ -1,0 +1,22 @@
+import type express from 'express';
+import type { ApiContext } from './api-context.js';
+
+/** An Express route module: mounts its routes on the application router. */
+export type RouteModule = (router: express.Router, ctx: ApiContext) => void;
+
+function serviceInfo(router: express.Router): void {
+  router.get('/', (_req, res) => {
+    res.json({
+      service: 'smsfleet api-gateway',
+      mizuApi: '/mvapireq/?apientry=asendsms',
+      health: '/healthz',
+      metrics: '/metrics',
+    });
+  });
+}
+
+/**
+ * Every Express route module, mounted in this order before the JSON 404. A new surface (/v1, /ops,
+ * /portal, inbound callbacks) is one module file and one line here.
+ */
+export const ROUTE_MODULES: RouteModule[] = [serviceInfo];
