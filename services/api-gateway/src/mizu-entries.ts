@@ -1,22 +1,7 @@
-import type { ConfigSnapshot } from '@smsfleet/config';
-import type { ApiContext } from './api-context.js';
 import { asendsms } from './entries/asendsms.js';
-import type { MizuAnswer } from './mizu-answer.js';
-import type { MizuParams } from './mizu-params.js';
+import type { MizuEntry } from './mizu-types.js';
 
-export interface MizuRequest {
-  params: MizuParams;
-  clientIp: string;
-  cfg: ConfigSnapshot;
-  /** `format=json` asked for a JSON answer. */
-  json: boolean;
-  /** Raw body and headers, for inbound providers that need them. */
-  rawBody: string;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-/** One Mizu API entry: answers OK, or throws a MizuError (mapped to ERROR by the route). */
-export type MizuEntry = (req: MizuRequest, ctx: ApiContext) => Promise<MizuAnswer>;
+export type { MizuEntry, MizuRequest } from './mizu-types.js';
 
 /**
  * The Mizu API entries by `apientry` name (lower case). A new entry is one module under entries/

@@ -2,7 +2,7 @@ import { countSegments, newSmsId, type OutboundSms } from '@smsfleet/core';
 import type { ApiContext } from '../api-context.js';
 import { authenticate } from '../auth.js';
 import { MizuError, okAnswer, type MizuAnswer } from '../mizu-answer.js';
-import type { MizuRequest } from '../mizu-entries.js';
+import type { MizuRequest } from '../mizu-types.js';
 import { param } from '../mizu-params.js';
 import { normaliseNumber, normaliseSender } from '../numbers.js';
 
