@@ -11,9 +11,14 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import type { SmsEvent, SmsEventBatch, SmsState } from '@smsfleet/core';
+import type { SmsEvent, SmsState } from '@smsfleet/core';
 
-export type EventSubject = SmsState | 'final';
+/**
+ * Subjects under `sms.`: the message states, `final`, and other event kinds that ride the same
+ * stream (`receipt`: SMPP delivery receipts, `mo`: mobile-originated messages, `inbound`: messages
+ * delivered to users). `*` consumes every one of them.
+ */
+export type EventSubject = SmsState | 'final' | 'receipt' | 'mo' | 'inbound' | '*';
 
 export interface EventBusOptions {
   url: string;
@@ -85,7 +90,7 @@ export class EventBus {
   private async ensureStream(maxAgeMs: number): Promise<void> {
     const cfg = {
       name: this.streamName,
-      subjects: [this.subject('*' as EventSubject)],
+      subjects: [this.subject('*')],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       max_age: maxAgeMs * NANOS_PER_MS,
@@ -110,9 +115,9 @@ export class EventBus {
    * Publishes one batch of transitions and waits for JetStream's ack (the events are stored).
    * `msgId` makes a republish after a crash a no-op inside the duplicate window.
    */
-  async publish(state: EventSubject, events: SmsEvent[], msgId?: string): Promise<void> {
+  async publish<T = SmsEvent>(state: EventSubject, events: T[], msgId?: string): Promise<void> {
     if (events.length === 0) return;
-    const batch: SmsEventBatch = { v: 1, events };
+    const batch = { v: 1, events };
     await this.js.publish(
       this.subject(state),
       encoder.encode(JSON.stringify(batch)),
@@ -126,10 +131,10 @@ export class EventBus {
    * stays low when traffic is light. A handler error naks every message of the call (redelivered
    * after `retryDelayMs`); success acks them.
    */
-  async consume(
+  async consume<T = SmsEvent>(
     durable: string,
     state: EventSubject,
-    handler: (events: SmsEvent[], ctx: ConsumeHandlerContext) => Promise<void>,
+    handler: (events: T[], ctx: ConsumeHandlerContext) => Promise<void>,
     opts: {
       maxBatchMessages?: number;
       ackWaitMs?: number;
@@ -175,14 +180,14 @@ export class EventBus {
           continue;
         }
         const taken = buffer.splice(0, maxBatch);
-        const events: SmsEvent[] = [];
+        const events: T[] = [];
         let redelivered = false;
         const bad: JsMsg[] = [];
         const good: JsMsg[] = [];
         for (const m of taken) {
           if (m.redelivered) redelivered = true;
           try {
-            const batch = JSON.parse(decoder.decode(m.data)) as SmsEventBatch;
+            const batch = JSON.parse(decoder.decode(m.data)) as { events: T[] };
             for (const e of batch.events) events.push(e);
             good.push(m);
           } catch (err) {

@@ -22,8 +22,13 @@ export interface ApiContext {
   userCache: UserCache;
   registry: Registry;
   pipeline: AcceptPipeline;
-  /** The gateway a message goes to (routing lands in its own issue). */
-  chooseGateway(cfg: ConfigSnapshot): GatewayRef | undefined;
+  /** The gateway a message goes to (the routing issue replaces the first-gateway rule). */
+  chooseGateway(
+    cfg: ConfigSnapshot,
+    msg: { to: string; from: string; userId: number },
+  ): GatewayRef | undefined;
+  /** Price of one message for a user (decimal string): per segment, from the price setup or `smsprice`. */
+  rate(cfg: ConfigSnapshot, msg: { to: string; userId: number; segments: number }): string;
   /** Marks an authsalt as used; false when it was used before inside its window. */
   claimSalt(authid: string, salt: string): Promise<boolean>;
   /** Registers a cleanup step run on shutdown (reverse order). */

@@ -3,6 +3,7 @@ import { EventBus } from '@smsfleet/bus';
 import { ConfigStore } from '@smsfleet/config';
 import { createDb, ConfigRepo, UsersRepo } from '@smsfleet/db';
 import { ChunkProducer, createRedis } from '@smsfleet/queue';
+import { multiplyDecimal } from '@smsfleet/core';
 import {
   Counter,
   Lifecycle,
@@ -128,6 +129,7 @@ export async function startApiGateway(
     registry,
     pipeline,
     chooseGateway: (cfg) => chooseGateway(cfg, gateways),
+    rate: (cfg, msg) => multiplyDecimal(cfg.smsprice, msg.segments),
     claimSalt: async (authid, salt) =>
       (await redis.set(
         `${infra.queuePrefix}:salt:${authid}:${salt}`,

@@ -44,21 +44,24 @@ export async function asendsms(req: MizuRequest, ctx: ApiContext): Promise<MizuA
       'BAD_REQUEST',
       `message too long (${count.segments} segments, at most ${MAX_SEGMENTS})`,
     );
-  const gw = ctx.chooseGateway(cfg);
-  if (!gw) throw new MizuError('NO_GATEWAY', 'no SMS gateway configured (set smsurl or add an SMS GW user)');
   const acceptedAt = Date.now();
-  const msgs: OutboundSms[] = numbers.map((to) => ({
-    smsid: newSmsId(),
-    userId: principal.userId,
-    gatewayId: gw.id,
-    from,
-    to,
-    text,
-    encoding: count.encoding,
-    segments: count.segments,
-    clientIp: req.clientIp,
-    acceptedAt,
-  }));
+  const msgs: OutboundSms[] = numbers.map((to) => {
+    const gw = ctx.chooseGateway(cfg, { to, from, userId: principal.userId });
+    if (!gw)
+      throw new MizuError('NO_GATEWAY', 'no SMS gateway configured (set smsurl or add an SMS GW user)');
+    return {
+      smsid: newSmsId(),
+      userId: principal.userId,
+      gatewayId: gw.id,
+      from,
+      to,
+      text,
+      encoding: count.encoding,
+      segments: count.segments,
+      clientIp: req.clientIp,
+      acceptedAt,
+    };
+  });
   try {
     await (msgs.length === 1 ? ctx.pipeline.accept(msgs[0]!) : ctx.pipeline.acceptMany(msgs));
   } catch (err) {
