@@ -4,7 +4,16 @@ import tseslint from 'typescript-eslint';
 const ioModules = ['bullmq', 'ioredis', 'knex', 'mysql2', 'express', 'undici', 'smpp', 'pino', 'prom-client'];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.smsfleet/**', 'eslint.config.js', 'vitest.config.ts'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '.smsfleet/**',
+      'eslint.config.js',
+      'vitest.config.ts',
+      'services/*/public/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -2,7 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through the `source` export condition,
 // so tests never need a build first.
-const conditions = ['source', 'import', 'node', 'default'];
+// No `import` here: Vite applies it by itself, and vitest passes these to Node as --conditions, where
+// `import` makes require() pick ESM entry points too (express's router then gets is-promise's module
+// namespace instead of its function, and every in-process Express request fails with a 500).
+const conditions = ['source', 'node', 'default'];
 
 export default defineConfig({
   resolve: { conditions },

@@ -34,6 +34,7 @@ const apps = {
   dispatcher: '8085',
   verifier: '8086',
   billing: '8087',
+  inbound: '8088',
   'smsc-sim': '9090',
 };
 

@@ -25,6 +25,7 @@ const ENTRIES = {
   dispatcher: 'services/dispatcher/dist/main.js',
   verifier: 'services/verifier/dist/main.js',
   billing: 'services/billing/dist/main.js',
+  inbound: 'services/inbound/dist/main.js',
 } as const;
 export type ServiceName = keyof typeof ENTRIES;
 
@@ -71,6 +72,10 @@ export interface FleetOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Global config rows written before the services start. */
   config?: Record<string, string>;
+  /** Start only these services (default: all). Ports are reserved for all, so url() works. */
+  only?: ServiceName[];
+  /** How long a service may take to become ready (default 30 s; a loaded machine needs more). */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -126,7 +131,10 @@ export class Fleet {
         smsurl: `${this.url('smsc-sim')}/send?to=[tonum]&from=[fromnum]&text=[message]&id=[smsid]`,
       })
     ).id;
-    await Promise.all([...this.procs.keys()].map((n) => this.startService(n)));
+    const only = this.opts.only;
+    await Promise.all(
+      [...this.procs.keys()].filter((n) => !only || only.includes(n)).map((n) => this.startService(n)),
+    );
     return this;
   }
 
@@ -141,12 +149,16 @@ export class Fleet {
     fs.closeSync(log);
     p.child = child;
     p.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    await waitFor(`${name} ready`, async () => {
-      if (child.exitCode !== null)
-        throw new Error(`${name} exited with ${child.exitCode}; log: ${this.logTail(name)}`);
-      const r = await fetch(`${this.url(name)}/${name === 'smsc-sim' ? 'healthz' : 'readyz'}`);
-      return r.ok;
-    });
+    await waitFor(
+      `${name} ready`,
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`${name} exited with ${child.exitCode}; log: ${this.logTail(name)}`);
+        const r = await fetch(`${this.url(name)}/${name === 'smsc-sim' ? 'healthz' : 'readyz'}`);
+        return r.ok;
+      },
+      this.opts.readyTimeoutMs,
+    );
   }
 
   async kill(name: ServiceName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

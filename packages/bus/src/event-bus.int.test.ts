@@ -99,6 +99,25 @@ describe('EventBus on NATS JetStream', () => {
     expect(calls).toEqual([{ events: batch, ctx: { messages: 1, redelivered: false } }]);
   });
 
+  it('a batch over the server max_payload is split; every event arrives once, also after a republish', async () => {
+    const bus = await newBus();
+    const big = Array.from({ length: 1500 }, (_, i) => ({ ...ev(`big-${i}`), answer: 'x'.repeat(1000) }));
+    await bus.publish('submitted', big, 'big-chunk');
+    await bus.publish('submitted', big, 'big-chunk'); // the same msgIds: JetStream drops them all
+    expect(await storedMessages(bus)).toBeGreaterThan(1);
+    const seen: string[] = [];
+    await consume(
+      bus,
+      'big-test',
+      'submitted',
+      async (events) => void seen.push(...events.map((e) => e.smsid)),
+    );
+    await waitFor(() => seen.length >= 1500, 10_000);
+    await sleep(200);
+    expect(seen).toHaveLength(1500);
+    expect(new Set(seen).size).toBe(1500);
+  });
+
   it('a durable consumer resumes after what it acked; another durable starts from the beginning', async () => {
     const bus = await newBus();
     await bus.publish('submitted', [ev('1')]);

@@ -18,7 +18,16 @@ import type { SmsEvent, SmsState } from '@smsfleet/core';
  * stream (`receipt`: SMPP delivery receipts, `mo`: mobile-originated messages, `inbound`: messages
  * delivered to users). `*` consumes every one of them.
  */
-export type EventSubject = SmsState | 'final' | 'receipt' | 'mo' | 'inbound' | '*';
+export type EventSubject =
+  | SmsState
+  | 'final'
+  | 'receipt'
+  | 'mo'
+  | 'inbound'
+  // SMS commands: call requests for a VoIP switch (payload `type` is call.callback / call.p2p).
+  | 'callback'
+  | 'p2p'
+  | '*';
 
 export interface EventBusOptions {
   url: string;
@@ -117,12 +126,20 @@ export class EventBus {
    */
   async publish<T = SmsEvent>(state: EventSubject, events: T[], msgId?: string): Promise<void> {
     if (events.length === 0) return;
-    const batch = { v: 1, events };
-    await this.js.publish(
-      this.subject(state),
-      encoder.encode(JSON.stringify(batch)),
-      msgId ? { msgID: msgId } : {},
-    );
+    const data = encoder.encode(JSON.stringify({ v: 1, events }));
+    if (data.length > this.maxPayload && events.length > 1) {
+      // Over the server's max_payload (1 MiB by default): halves, each with its own stable msgId.
+      const mid = Math.ceil(events.length / 2);
+      await this.publish(state, events.slice(0, mid), msgId ? `${msgId}#a` : undefined);
+      await this.publish(state, events.slice(mid), msgId ? `${msgId}#b` : undefined);
+      return;
+    }
+    await this.js.publish(this.subject(state), data, msgId ? { msgID: msgId } : {});
+  }
+
+  /** Largest JetStream message we send, under the server's max_payload with room for headers. */
+  private get maxPayload(): number {
+    return Math.max(4096, (this.nc.info?.max_payload ?? 1024 * 1024) - 4096);
   }
 
   /**

@@ -1,8 +1,19 @@
 import { parseArgs } from 'node:util';
-import { CONFIG_KEYS, displayValue, getEntry, parseValue, resolveKey, formatValue } from '@smsfleet/config';
-import { CdrRepo, ConfigRepo, UsersRepo, isDuplicateKeyError, migrate } from '@smsfleet/db';
+import {
+  buildSnapshot,
+  CONFIG_KEYS,
+  displayValue,
+  getEntry,
+  parseValue,
+  resolveKey,
+  formatValue,
+} from '@smsfleet/config';
+import { ConfigRepo, UsersRepo, isDuplicateKeyError, migrate } from '@smsfleet/db';
+import { cdrsToCsv, searchCdrs, type CdrSearch } from '@smsfleet/db';
 import { isDecimal } from '@smsfleet/core';
+import { SMS_STATES } from '@smsfleet/core';
 import { CliError } from './cli-error.js';
+import { smppConfigProblem, smppUrlProblem } from './smpp-validate.js';
 import type { CliContext } from './context.js';
 
 type Out = (line: string) => void;
@@ -40,6 +51,8 @@ export async function configCommand(ctx: CliContext, args: string[], out: Out): 
     const raw = rest.join(' ');
     const parsed = parseValue(canonical, raw);
     if (!parsed.ok) throw new CliError(parsed.error);
+    const smppBad = smppConfigProblem(canonical, formatValue(canonical, parsed.value), await repo.getAll());
+    if (smppBad) throw new CliError(smppBad);
     await repo.set(canonical, formatValue(canonical, parsed.value));
     await ctx.notify('config');
     out(`${canonical}=${displayValue(canonical, formatValue(canonical, parsed.value))}`);
@@ -118,7 +131,9 @@ export async function gatewayCommand(ctx: CliContext, args: string[], out: Out):
     if (!values.name || !/^[A-Za-z0-9_.@-]{1,64}$/.test(values.name))
       throw new CliError('--name is required: 1-64 letters, digits, _ . @ -');
     if (!values.url) throw new CliError('--url is required');
-    const bad = validateGatewayUrl(values.url);
+    const bad =
+      validateGatewayUrl(values.url) ??
+      smppUrlProblem(values.url, buildSnapshot(await new ConfigRepo(await ctx.database()).getAll()).snapshot);
     if (bad) throw new CliError(`--url ${bad}`);
     try {
       const u = await users.create({
@@ -145,18 +160,79 @@ export async function gatewayCommand(ctx: CliContext, args: string[], out: Out):
   throw new CliError('usage: smsfleet gateway add --name N --url URL | list');
 }
 
+export const CDR_LIST_USAGE =
+  'cdr list [--json|--csv] [--limit N] [--user NAME|ID] [--gateway NAME|ID] [--status S] [--since T] [--until T] [--number N|PREFIX*]';
+
+function parseTime(name: string, raw: string): Date {
+  // Dates, ISO times, or a relative age such as 15m, 2h, 7d.
+  const rel = /^(\d+)([smhd])$/.exec(raw);
+  if (rel) {
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(Date.now() - Number(rel[1]) * unit);
+  }
+  const d = new Date(raw);
+  if (Number.isNaN(d.getTime()))
+    throw new CliError(`--${name} must be a date, an ISO time or an age like 2h, got "${raw}"`);
+  return d;
+}
+
+async function cdrSearchFromOptions(
+  users: UsersRepo,
+  v: { user?: string; gateway?: string; status?: string; since?: string; until?: string; number?: string },
+): Promise<CdrSearch> {
+  const q: CdrSearch = {};
+  const idOf = async (what: string, raw: string): Promise<number> => {
+    if (/^\d+$/.test(raw)) return Number(raw);
+    const u = await users.findByName(raw);
+    if (!u) throw new CliError(`--${what}: no user named ${raw}`);
+    return u.id;
+  };
+  if (v.user !== undefined) q.userId = await idOf('user', v.user);
+  if (v.gateway !== undefined) q.gatewayId = await idOf('gateway', v.gateway);
+  if (v.status !== undefined) {
+    if (!(SMS_STATES as readonly string[]).includes(v.status))
+      throw new CliError(`--status must be one of ${SMS_STATES.join(', ')}`);
+    q.state = v.status;
+  }
+  if (v.since !== undefined) q.since = parseTime('since', v.since);
+  if (v.until !== undefined) q.until = parseTime('until', v.until);
+  if (v.number !== undefined) {
+    if (!/^\+?[0-9A-Za-z]{1,64}\*?$/.test(v.number))
+      throw new CliError('--number: digits (or a sender name), optionally ending with *');
+    q.number = v.number;
+  }
+  return q;
+}
+
 export async function cdrCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== 'list') throw new CliError('usage: smsfleet cdr list [--json] [--limit N]');
+  if (sub !== 'list') throw new CliError(`usage: smsfleet ${CDR_LIST_USAGE}`);
   const { values } = parseArgs({
     args: rest,
-    options: { json: { type: 'boolean' }, limit: { type: 'string' } },
+    options: {
+      json: { type: 'boolean' },
+      limit: { type: 'string' },
+      // Filters (routing and billing issue).
+      csv: { type: 'boolean' },
+      user: { type: 'string' },
+      gateway: { type: 'string' },
+      status: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      number: { type: 'string' },
+    },
     strict: true,
   });
   const limit = values.limit === undefined ? 20 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
     throw new CliError('--limit must be an integer between 1 and 100000');
-  const rows = await new CdrRepo(await ctx.database()).list({ limit });
+  const db = await ctx.database();
+  const search = await cdrSearchFromOptions(new UsersRepo(db), values);
+  const rows = await searchCdrs(db, { ...search, limit });
+  if (values.csv) {
+    process.stdout.write(cdrsToCsv(rows));
+    return;
+  }
   if (values.json) {
     out(JSON.stringify(rows));
     return;

@@ -25,7 +25,8 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
       count: { type: 'string', default: '10000' },
       mode: { type: 'string', default: 'single' },
       concurrency: { type: 'string' },
-      batch: { type: 'string', default: '500' },
+      batch: { type: 'string' },
+      key: { type: 'string' },
       text: { type: 'string', default: 'smsfleet benchmark message' },
     },
     strict: true,
@@ -33,9 +34,13 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1) throw new CliError('--count must be a positive integer');
   const mode = values.mode;
-  if (mode !== 'single' && mode !== 'bulk') throw new CliError('--mode must be single or bulk');
-  const batch = Number(values.batch);
-  if (!Number.isInteger(batch) || batch < 1 || batch > 1000) throw new CliError('--batch must be 1..1000');
+  if (mode !== 'single' && mode !== 'bulk' && mode !== 'batch')
+    throw new CliError('--mode must be single, bulk or batch');
+  // batch mode: recipients per POST /v1/batches (up to 100,000); bulk: per Mizu request.
+  const maxBatch = mode === 'batch' ? 100_000 : 1000;
+  const batch = Number(values.batch ?? (mode === 'batch' ? 10_000 : 500));
+  if (!Number.isInteger(batch) || batch < 1 || batch > maxBatch)
+    throw new CliError(`--batch must be 1..${maxBatch}`);
   const concurrency = Number(values.concurrency ?? (mode === 'single' ? 64 : 4));
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new CliError('--concurrency must be a positive integer');
@@ -62,9 +67,23 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
   const requests = mode === 'single' ? count : Math.ceil(count / batch);
   const t0 = performance.now();
   const wallStart = Date.now();
+  const batchIds: string[] = [];
+  const bearer = mode === 'batch' ? (values.key ?? ctx.env.SMSFLEET_API_KEY ?? key) : '';
   const worker = async () => {
     while (next < requests) {
       const i = next++;
+      if (mode === 'batch') {
+        const size = Math.min(batch, count - i * batch);
+        const started = performance.now();
+        const r = await postBatch(pool, bearer, i * batch, size, values.text);
+        if (r.id) batchIds.push(r.id);
+        else {
+          errors += size;
+          firstError ||= r.error ?? 'unknown error';
+        }
+        acceptLatencies.push(performance.now() - started);
+        continue;
+      }
       const size = mode === 'single' ? 1 : Math.min(batch, count - i * batch);
       const numbers: string[] = [];
       for (let k = 0; k < size; k++)
@@ -101,6 +120,9 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, requests) }, worker));
   const acceptSeconds = (performance.now() - t0) / 1000;
+  // batch mode: until every batch's chunks are in the queues (the 202 comes before that).
+  const queuedSeconds =
+    mode === 'batch' ? (await waitQueued(pool, bearer, batchIds), (performance.now() - t0) / 1000) : NaN;
   await pool.close();
   const expected = count - errors;
 
@@ -139,11 +161,15 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
   const totalCpu = [...perProcess.values()].reduce((a, b) => a + b, 0);
 
   out(
-    `mode ${mode}, ${count} messages${mode === 'bulk' ? ` in requests of ${batch}` : ''}, concurrency ${concurrency}`,
+    `mode ${mode}, ${count} messages${mode === 'bulk' ? ` in requests of ${batch}` : mode === 'batch' ? ` in /v1 batches of ${batch}` : ''}, concurrency ${concurrency}`,
   );
   out(
     `accepted:          ${expected} in ${acceptSeconds.toFixed(2)} s = ${Math.round(expected / acceptSeconds)} msg/s (errors ${errors}${firstError ? `: ${firstError.slice(0, 120)}` : ''})`,
   );
+  if (mode === 'batch')
+    out(
+      `queued:            ${expected} in ${queuedSeconds.toFixed(2)} s = ${Math.round(expected / queuedSeconds)} msg/s (every chunk of ${batchIds.length} batches in the queues)`,
+    );
   out(
     `accept latency ms: p50 ${percentile(acceptLatencies, 50).toFixed(1)}  p95 ${percentile(acceptLatencies, 95).toFixed(1)}  p99 ${percentile(acceptLatencies, 99).toFixed(1)}  (per request)`,
   );
@@ -161,4 +187,48 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
     `  load generator (not counted): ${((clientCpu.user + clientCpu.system) / 1000 / Math.max(1, count)).toFixed(3)} ms/message`,
   );
   if (written < expected) throw new CliError(`only ${written} of ${expected} messages reached a CDR`, 1);
+}
+
+/** POST /v1/batches with `size` recipients numbered from `first`; returns the batch id or the error. */
+async function postBatch(
+  pool: Pool,
+  bearer: string,
+  first: number,
+  size: number,
+  text: string,
+): Promise<{ id?: string; error?: string }> {
+  const recipients: { to: string }[] = [];
+  for (let k = 0; k < size; k++)
+    recipients.push({ to: `3670${String((first + k) % 10_000_000).padStart(7, '0')}` });
+  try {
+    const res = await pool.request({
+      path: '/v1/batches',
+      method: 'POST',
+      body: JSON.stringify({ recipients, text, from: '1000' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+    });
+    const body = await res.body.text();
+    if (res.statusCode !== 202) return { error: `HTTP ${res.statusCode} ${body.slice(0, 200)}` };
+    return { id: (JSON.parse(body) as { id: string }).id };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/** Polls until every batch has all its chunks queued (state no longer `queuing`). */
+async function waitQueued(pool: Pool, bearer: string, ids: string[]): Promise<void> {
+  const deadline = Date.now() + 10 * 60_000;
+  const pending = new Set(ids);
+  while (pending.size > 0 && Date.now() < deadline) {
+    for (const id of [...pending]) {
+      const res = await pool.request({
+        path: `/v1/batches/${id}`,
+        method: 'GET',
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      const b = JSON.parse(await res.body.text()) as { state?: string };
+      if (b.state !== 'queuing') pending.delete(id);
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 20));
+  }
 }

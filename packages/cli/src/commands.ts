@@ -1,15 +1,23 @@
 import { startHttpSim } from '@smsfleet/smsc-sim';
 import { benchCommand } from './bench.js';
+import { gatewaySettingsCommand } from './gateway-commands.js';
+import { consoleCommand } from './console-command.js';
 import type { CliContext } from './context.js';
-import {
-  cdrCommand,
-  configCommand,
-  gatewayCommand,
-  migrateCommand,
-  sendCommand,
-  userCommand,
-} from './admin-commands.js';
+import { cdrCommand, configCommand, migrateCommand, sendCommand, userCommand } from './admin-commands.js';
 import { downCommand, upCommand } from './fleet.js';
+import { apikeyCommand, v1SendCommand } from './v1-commands.js';
+import { CDR_LIST_USAGE } from './admin-commands.js';
+import { priceCommand, routeCommand } from './routing-commands.js';
+import { webhookCommand } from './webhook-commands.js';
+import { benchReceiptsCommand } from './bench-receipts.js';
+import {
+  INBOX_USAGE,
+  NUMBER_USAGE,
+  RECHARGE_USAGE,
+  inboxCommand,
+  numberCommand,
+  rechargeCommand,
+} from './inbound-commands.js';
 
 export type Out = (line: string) => void;
 
@@ -24,8 +32,16 @@ export interface Command {
  * this file); `smsfleet help` prints the `help` lines in this order.
  */
 export const COMMANDS: Record<string, Command> = {
+  'bench-receipts': {
+    help: 'bench-receipts --count N              receipts/s the running verifier correlates',
+    run: benchReceiptsCommand,
+  },
+  webhook: {
+    help: 'webhook set --user U --url URL | dlq | replay --all|ID  status webhooks',
+    run: webhookCommand,
+  },
   up: {
-    help: 'up [--detach]                         infrastructure check, migrations, demo gateway, every service',
+    help: 'up [--detach] [--smpp]                infrastructure check, migrations, demo gateway (SMPP with --smpp), every service',
     run: upCommand,
   },
   down: {
@@ -45,10 +61,42 @@ export const COMMANDS: Record<string, Command> = {
     run: configCommand,
   },
   user: { help: 'user add --name N --password P [--admin] [--credit X] | user list', run: userCommand },
-  gateway: { help: 'gateway add --name N --url URL | gateway list', run: gatewayCommand },
-  cdr: { help: 'cdr list [--json] [--limit N]', run: cdrCommand },
-  send: { help: 'send --to N --from N --text T         send one SMS through the API', run: sendCommand },
-  bench: { help: 'bench --count N [--mode single|bulk]  benchmark the running fleet', run: benchCommand },
+  gateway: {
+    help: 'gateway add --name N --url URL [--set k=v ...] | list | set ID k=v ... | settings ID | test ID --to N --text T',
+    run: gatewaySettingsCommand,
+  },
+  cdr: { help: CDR_LIST_USAGE, run: cdrCommand },
+  route: {
+    help: 'route add --gateway G (--prefix P | --regex RE) [--priority N] [--weight N] [--sender P] [--user U] [--group G] | list | rm ID',
+    run: routeCommand,
+  },
+  price: {
+    help: 'price add --prefix P --price X [--user U | --packet K] | list | rm ID | check --user U --to N --text T | packet --user U --packet K',
+    run: priceCommand,
+  },
+  send: {
+    help: 'send --to N[,N..] --text T [--from F] | send --file recipients.csv [--text T] [--at TIME] [--no-wait]   send through /v1 (a batch with a progress bar)',
+    run: v1SendCommand,
+  },
+  'send-mizu': {
+    help: 'send-mizu --to N --from N --text T    send one SMS through the Mizu API (asendsms)',
+    run: sendCommand,
+  },
+  recharge: { help: `${RECHARGE_USAGE}   recharge codes (SMS command c)`, run: rechargeCommand },
+  inbox: { help: `${INBOX_USAGE}   inbound SMS`, run: inboxCommand },
+  number: { help: NUMBER_USAGE, run: numberCommand },
+  apikey: {
+    help: 'apikey create --user U [--label L] | list [--user U] | revoke ID   /v1 bearer keys',
+    run: apikeyCommand,
+  },
+  console: {
+    help: 'console "asendsms,TONUMBER>Hello"     run an admin API command in Mizu console syntax',
+    run: consoleCommand,
+  },
+  bench: {
+    help: 'bench --count N [--mode single|bulk|batch] [--batch N]  benchmark the running fleet',
+    run: benchCommand,
+  },
   sim: {
     help: 'sim                                   run the HTTP SMSC simulator in the foreground',
     async run(ctx, _args, out) {

@@ -28,7 +28,7 @@ export class CliContext {
   }
 
   /** Tells running services that something changed; they also poll, so a NATS outage only delays it. */
-  async notify(topic: 'config' | 'users' | 'gateways'): Promise<void> {
+  async notify(topic: 'config' | 'users' | 'gateways' | 'routes' | 'prices'): Promise<void> {
     try {
       this.bus ??= await EventBus.connect({
         url: this.infra.natsUrl,

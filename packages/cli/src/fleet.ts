@@ -62,7 +62,11 @@ function alive(pid: number): boolean {
  * child that dies and stops them all on Ctrl-C; with --detach it leaves them running.
  */
 export async function upCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
-  const { values } = parseArgs({ args, options: { detach: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { detach: { type: 'boolean' }, smpp: { type: 'boolean' } },
+    strict: true,
+  });
   const running = pidFiles().filter((p) => alive(p.pid));
   if (running.length)
     throw new CliError(
@@ -74,6 +78,9 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
   const config = new ConfigRepo(db);
   const users = new UsersRepo(db);
   const simPort = portOf(ctx, 'smsc-sim', 9090);
+  // --smpp: the simulator also runs its SMPP server (SMSC_SIM_SMPP_PORT, default 2775) and the
+  // demo gateway is an SMPP one pointing at it.
+  const smppPort = values.smpp ? portOf(ctx, 'smsc-sim-smpp', 2775) : undefined;
   let apiKey = await config.get('apiv2key');
   if (!apiKey) {
     apiKey = randomBytes(16).toString('hex');
@@ -82,7 +89,20 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
   }
   const gateways = await users.listGateways();
   const smsurl = await config.get('smsurl');
-  if (gateways.length === 0 && !smsurl) {
+  if (gateways.length === 0 && !smsurl && smppPort !== undefined) {
+    const gw = await users.create({
+      name: 'demo-smpp',
+      password: '',
+      type: 'smsgw',
+      smsurl: `SMPP;server=127.0.0.1;serverport=${smppPort};username=smsfleet;password=smsfleet`,
+    });
+    out(`created demo SMS gateway ${gw.id} (demo-smpp) pointing at the built-in SMPP simulator`);
+  } else if (smppPort !== undefined) {
+    out(
+      `gateways exist already and stay as they are; the SMPP simulator listens on 127.0.0.1:${smppPort} (system_id/password smsfleet/smsfleet)`,
+    );
+  }
+  if (gateways.length === 0 && !smsurl && smppPort === undefined) {
     const gw = await users.create({
       name: 'demo-sim',
       password: '',
@@ -100,7 +120,11 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
       name: p.name,
       entry: path.join(REPO_ROOT, p.entry),
       port,
-      env: { ...ctx.env, [p.portEnv]: String(port) },
+      env: {
+        ...ctx.env,
+        [p.portEnv]: String(port),
+        ...(p.name === 'smsc-sim' && smppPort !== undefined ? { SIM_SMPP_PORT: String(smppPort) } : {}),
+      },
       restarts: 0,
     };
   });
@@ -155,7 +179,11 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
     `  curl 'http://127.0.0.1:${api.port}/mvapireq/?apientry=asendsms&authkey=${apiKey}&anum=1000&bnum=36201234567&message=Hello+from+smsfleet'`,
   );
   out('Then see it at the simulator and in the CDRs:');
-  out(`  curl 'http://127.0.0.1:${simPort}/_sim/messages?limit=5'`);
+  out(
+    smppPort !== undefined
+      ? `  curl 'http://127.0.0.1:${simPort}/_sim/smpp/messages?limit=5'   (SMPP simulator on port ${smppPort})`
+      : `  curl 'http://127.0.0.1:${simPort}/_sim/messages?limit=5'`,
+  );
   out('  ./smsfleet cdr list');
   if (values.detach) {
     out('');

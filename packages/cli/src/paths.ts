@@ -19,4 +19,5 @@ export const FLEET_PROCESSES = [
   { name: 'dispatcher', entry: 'services/dispatcher/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8085 },
   { name: 'verifier', entry: 'services/verifier/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8086 },
   { name: 'billing', entry: 'services/billing/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8087 },
+  { name: 'inbound', entry: 'services/inbound/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8088 },
 ] as const;

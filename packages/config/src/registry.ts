@@ -206,6 +206,13 @@ export const CONFIG_KEYS = [
     60,
     'Duration in seconds an SMS is treated as (CDR duration, rating unit).',
   ),
+  // Not a seed key (routing issue): how far failover goes.
+  entry(
+    'smsroutemaxtries',
+    int(1, 20),
+    3,
+    'Gateways one message may try: its first route plus failovers on permanent rejection or exhausted retries (1: no failover).',
+  ),
   entry(
     'usesmsprefixsp',
     bool(),
@@ -350,10 +357,35 @@ export const CONFIG_KEYS = [
   // -- API, authentication, callbacks ----------------------------------------------------------
   entry('apiv2key', str(), '', 'Server API key expected as `authkey` on /mvapireq.', { secret: true }),
   entry('httpstrictresponse', bool(), false, 'Answer API errors with HTTP 4xx codes instead of 200.'),
+  // Not a seed key: how long the sync entries (and smsthread=0) wait before answering ERROR timeout.
+  entry(
+    'smssynctimeoutms',
+    int(100, 3_600_000, ' (ms)'),
+    30000,
+    'Milliseconds sendsmssync/asendsmssync (and smsthread=0) wait for the status before ERROR timeout.',
+  ),
   entry('callingcardauth', int(0, 12), 12, 'How PIN-style authentication identifies the user (0-12).'),
   entry('defcallbackivr', str(), '', 'Campaign (IVR) used for SMS callbacks.'),
   entry('httpsmcallbackip', str(), '', 'Accept SMS callbacks only from this IP address (empty: anywhere).'),
   entry('uauthverify', bool(), false, 'Verify sign-ups with an SMS code.'),
+  // -- SMS commands and inbound email (smsreceive_route 2-4) ------------------------------------
+  entry(
+    'anumberhandling',
+    oneOf(range(0, 4)),
+    3,
+    'Caller-id (A number): 0 disabled, 1 only add, 2 only accept, 3 add and accept, 4 A-number access only.',
+  ),
+  entry('smtpserver', str(), '', 'SMTP server host for emails (inbound SMS by email); empty: no email.'),
+  entry('smtpport', int(1, 65535), 25, 'SMTP server port.'),
+  entry(
+    'smtpsecure',
+    bool(),
+    false,
+    'Implicit TLS to the SMTP server (port 465); else STARTTLS when offered.',
+  ),
+  entry('smtpusername', str(), '', 'SMTP user name (empty: no authentication).'),
+  entry('smtppassword', str(), '', 'SMTP password.', { secret: true }),
+  entry('smtpfrom', str(), 'smsfleet@localhost', 'Sender address of emails.'),
 ] as const;
 
 // ---------------------------------------------------------------------------------------------

@@ -50,6 +50,15 @@ export interface OutboundSms {
    * Billing charges it when the message is billed and gives it back when it is not.
    */
   reserved?: string;
+  /**
+   * Failover history: gateways already tried (in order) and how many routes this message has
+   * taken (1 = its first gateway). Absent until the message fails over for the first time.
+   */
+  route?: { tried: number[]; attempt: number };
+  /** The /v1 batch this message belongs to (progress counters and cancel). */
+  batchId?: string;
+  /** Per-request status webhook (else the user's `webhook_url`, if any). */
+  callbackUrl?: string;
 }
 
 /** The queue's unit of work: up to a few hundred messages for one gateway. */
@@ -69,8 +78,27 @@ export interface Transport {
 
 /** What a transport reports for one message. */
 export type SubmitResult =
-  | { ok: true; providerMessageId?: string; answer: string; latencyMs: number }
-  | { ok: false; permanent: boolean; reason: string; answer?: string; latencyMs: number };
+  | {
+      ok: true;
+      providerMessageId?: string;
+      answer: string;
+      latencyMs: number;
+      /** The provider will report the final state (SMPP receipt, HTTP delivery callback). */
+      awaitReceipt?: boolean;
+      /** Message ids of the parts of a multipart message, in part order (receipts come per part). */
+      partIds?: string[];
+      /** SMS segments the provider accepted (SMPP: parts × recipients; billing counts them). */
+      segments?: number;
+    }
+  | {
+      ok: false;
+      permanent: boolean;
+      reason: string;
+      answer?: string;
+      latencyMs: number;
+      /** The provider asked us to wait this long before retrying (HTTP 429/503 Retry-After). */
+      retryAfterMs?: number;
+    };
 
 /** One state transition of one message, as carried inside an event batch. */
 export interface SmsEvent {
@@ -84,6 +112,10 @@ export interface SmsEvent {
   answer?: string;
   reason?: string;
   submittedAt?: number;
+  /** On `submitted`: the final state comes later from a receipt or callback. */
+  awaitReceipt?: boolean;
+  /** On `submitted`: the provider ids of the parts of a multipart message. */
+  partIds?: string[];
 }
 
 /** One JetStream message may carry the transitions of many messages. */

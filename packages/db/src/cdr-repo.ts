@@ -24,6 +24,12 @@ export interface CdrInsert {
   acceptedAt: Date;
   submittedAt?: Date | null;
   finalAt: Date;
+  /** Token of the billing transaction that inserts the row (migration 0402). */
+  billingBatch?: string;
+  /** Credit the API reserved at accept time (migration 0402). */
+  reserved?: string | null;
+  /** Gateways the message went through, 1 without failover (migration 0402). */
+  routeAttempt?: number;
 }
 
 export interface Cdr {
@@ -115,6 +121,10 @@ function toRow(c: CdrInsert): Record<string, unknown> {
     accepted_at: c.acceptedAt,
     submitted_at: c.submittedAt ?? null,
     final_at: c.finalAt,
+    // Only when given: keeps rows of callers that do not know these columns unchanged.
+    ...(c.billingBatch !== undefined ? { billing_batch: c.billingBatch } : {}),
+    ...(c.reserved !== undefined ? { reserved: c.reserved } : {}),
+    ...(c.routeAttempt !== undefined ? { route_attempt: c.routeAttempt } : {}),
   };
 }
 

@@ -122,6 +122,42 @@ export class UsersRepo {
     return this.list({ type: 'smsgw' });
   }
 
+  /**
+   * Reserves credit for a whole send request in ONE statement: debits `total` only if the balance
+   * stays at or above the user's `credit_limit`. InnoDB's row lock serialises concurrent requests
+   * for the same user, so parallel requests can never spend the same credit. `bonus` (e.g. the
+   * `smsadvvalue` credit for advertisements) is added in the same statement. Returns false (and
+   * changes nothing) when the credit does not cover `total`. Decimal strings, never floats.
+   */
+  async reserveCredit(id: number, total: string, bonus = '0'): Promise<boolean> {
+    // The casts matter: a quoted parameter in arithmetic is a DOUBLE to MariaDB, and 1.0 - '0.9'
+    // >= 0.1 is false in floating point. DECIMAL(30,6) holds any DECIMAL(18,6) sum exactly.
+    const n = await this.db('users')
+      .where({ id })
+      .andWhereRaw('credit - CAST(? AS DECIMAL(30,6)) >= credit_limit', [total])
+      .update({
+        credit: this.db.raw('credit - CAST(? AS DECIMAL(30,6)) + CAST(? AS DECIMAL(30,6))', [total, bonus]),
+      });
+    return n > 0;
+  }
+
+  /** Adds `amount` (may be negative) to the balance unconditionally: refunds and bonuses. */
+  async addCredit(id: number, amount: string, trx?: Knex.Transaction): Promise<boolean> {
+    const n = await (trx ?? this.db)('users')
+      .where({ id })
+      .update({ credit: this.db.raw('credit + CAST(? AS DECIMAL(30,6))', [amount]) });
+    return n > 0;
+  }
+
+  /** Enables or disables a user; `smsAllowed` is the right to send SMS. */
+  async setFlags(id: number, flags: { enabled?: boolean; smsAllowed?: boolean }): Promise<boolean> {
+    const patch: Record<string, boolean> = {};
+    if (flags.enabled !== undefined) patch['enabled'] = flags.enabled;
+    if (flags.smsAllowed !== undefined) patch['sms_allowed'] = flags.smsAllowed;
+    if (Object.keys(patch).length === 0) return false;
+    return (await this.db('users').where({ id }).update(patch)) > 0;
+  }
+
   /** Sets the credit (exact decimal string). Returns false if no such user. */
   async setCredit(id: number, credit: string, trx?: Knex.Transaction): Promise<boolean> {
     const n = await (trx ?? this.db)('users').where({ id }).update({ credit });

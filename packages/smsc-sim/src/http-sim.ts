@@ -16,7 +16,36 @@ export interface SimBehaviour {
   failFirst: number;
   /** Deterministic: reject sends to these `to` numbers with 400. */
   failNumbers: string[];
+  /** HTTP status of the simulated temporary failures (`failRate`, `failFirst`); 500-599. */
+  failStatus: number;
+  /** Deterministic: answer the next N sends 429 with `Retry-After`. Setting it re-arms the counter. */
+  throttleFirst: number;
+  /** 0..1: share of sends answered 429 with `Retry-After`. */
+  throttleRate: number;
+  /** Seconds in the `Retry-After` header of 429 answers. */
+  retryAfterS: number;
+  /**
+   * Style of the answers, as different real providers write them:
+   * json `{"status":"ok","messageId":"sim-1"}` (rejection 400 JSON), text `OK sim-1` /
+   * `ERROR: ...`, clickatell `ID: sim-1` / `ERR: 105, ...`, kannel `0: Accepted for delivery` /
+   * 403 `Not routable...`, xml `<response><status>OK</status><messageid>sim-1</messageid>...`.
+   */
+  answerStyle: 'json' | 'text' | 'clickatell' | 'kannel' | 'xml';
+  /** Keep the last 1000 raw requests (method, url, headers, body) for `/_sim/requests`. */
+  recordRequests: boolean;
 }
+
+/** One raw request as the simulated provider received it (`recordRequests`). */
+export interface SimRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  receivedAt: number;
+}
+
+export const MAX_STORED_REQUESTS = 1000;
+const ANSWER_STYLES = ['json', 'text', 'clickatell', 'kannel', 'xml'] as const;
 
 export interface SimStats {
   /** Every /send request, whatever its answer. */
@@ -33,6 +62,8 @@ export interface SimStats {
   accepted: number;
   /** Socket destroyed without an answer (`down`). */
   dropped: number;
+  /** Answered 429 with Retry-After. */
+  throttled: number;
 }
 
 export interface SimMessage {
@@ -59,6 +90,8 @@ export interface HttpSimOptions {
   /** Default 127.0.0.1. */
   host?: string;
   behaviour?: Partial<SimBehaviour>;
+  /** Extra control routes (main.ts mounts the SMPP simulator's /_sim/smpp/*): return true when handled. */
+  routes?: (req: IncomingMessage, res: ServerResponse, path: string, query: string) => boolean;
 }
 
 export interface HttpSim {
@@ -73,6 +106,8 @@ export interface HttpSim {
   /** Merges into the current behaviour and returns the result. Throws on invalid values. */
   setBehaviour(b: Partial<SimBehaviour>): SimBehaviour;
   behaviour(): SimBehaviour;
+  /** The last raw requests (with `recordRequests` on), oldest first. */
+  requests(): SimRequest[];
   /** Idempotent. Drops keep-alive connections and pending delayed answers. */
   close(): Promise<void>;
 }
@@ -89,6 +124,12 @@ export const DEFAULT_BEHAVIOUR: Readonly<SimBehaviour> = Object.freeze({
   down: false,
   failFirst: 0,
   failNumbers: [] as string[],
+  failStatus: 503,
+  throttleFirst: 0,
+  throttleRate: 0,
+  retryAfterS: 1,
+  answerStyle: 'json' as const,
+  recordRequests: false,
 });
 
 /** Validates `patch` and returns `base` with it applied. Throws a TypeError/RangeError on a bad value. */
@@ -100,6 +141,21 @@ export function mergeBehaviour(base: SimBehaviour, patch: Partial<SimBehaviour>)
   for (const [key, value] of Object.entries(patch) as [string, unknown][]) {
     if (value === undefined) continue;
     switch (key) {
+      case 'failStatus':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 500 || value > 599)
+          throw new RangeError('failStatus must be an integer between 500 and 599');
+        next.failStatus = value;
+        break;
+      case 'answerStyle':
+        if (typeof value !== 'string' || !(ANSWER_STYLES as readonly string[]).includes(value))
+          throw new TypeError(`answerStyle must be one of ${ANSWER_STYLES.join(', ')}`);
+        next.answerStyle = value as SimBehaviour['answerStyle'];
+        break;
+      case 'recordRequests':
+        if (typeof value !== 'boolean') throw new TypeError('recordRequests must be a boolean');
+        next.recordRequests = value;
+        break;
+      case 'throttleRate':
       case 'failRate':
       case 'rejectRate':
         if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
@@ -108,6 +164,8 @@ export function mergeBehaviour(base: SimBehaviour, patch: Partial<SimBehaviour>)
         next[key] = value;
         break;
       case 'latencyMs':
+      case 'throttleFirst':
+      case 'retryAfterS':
       case 'failFirst':
         if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
           throw new RangeError(`${key} must be a number >= 0`);
@@ -137,6 +195,7 @@ const BODY_MISSING_TO = JSON.stringify({ status: 'error', error: 'missing to' })
 const BODY_MISSING_TEXT = JSON.stringify({ status: 'error', error: 'missing text' });
 const BODY_TEMP_FAILURE = JSON.stringify({ status: 'error', error: 'simulated temporary failure' });
 const BODY_REJECTION = JSON.stringify({ status: 'error', error: 'simulated rejection' });
+const BODY_THROTTLED = JSON.stringify({ status: 'error', error: 'too many requests' });
 const BODY_NOT_FOUND = JSON.stringify({ status: 'error', error: 'not found' });
 const BODY_TOO_LARGE = JSON.stringify({ status: 'error', error: 'body too large' });
 const BODY_INVALID_JSON = JSON.stringify({ status: 'error', error: 'invalid json body' });
@@ -233,6 +292,9 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
   let behaviour = mergeBehaviour({ ...DEFAULT_BEHAVIOUR, failNumbers: [] }, opts.behaviour ?? {});
   let failNumbers = new Set(behaviour.failNumbers);
   let failFirstRemaining = behaviour.failFirst;
+  let throttleFirstRemaining = behaviour.throttleFirst;
+  let throttled = 0;
+  let recorded: SimRequest[] = [];
 
   // Counters.
   let received = 0;
@@ -259,11 +321,14 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
       rejected,
       accepted,
       dropped,
+      throttled,
     };
   }
 
   function reset(): void {
-    received = accepted = acceptedWithoutId = acceptedWithId = failed = rejected = dropped = 0;
+    received = accepted = acceptedWithoutId = acceptedWithId = failed = rejected = dropped = throttled = 0;
+    throttleFirstRemaining = behaviour.throttleFirst;
+    recorded = [];
     messageCounter = 0;
     perSmsid.clear();
     ring = [];
@@ -276,6 +341,7 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     behaviour = next;
     failNumbers = new Set(next.failNumbers);
     if (patch.failFirst !== undefined) failFirstRemaining = next.failFirst;
+    if (patch.throttleFirst !== undefined) throttleFirstRemaining = next.throttleFirst;
     return { ...next, failNumbers: [...next.failNumbers] };
   }
 
@@ -317,23 +383,33 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     }
     if (failNumbers.size > 0 && failNumbers.has(p.to)) {
       rejected++;
-      send(res, 400, BODY_REJECTION);
+      sendRejection(res);
+      return;
+    }
+    if (
+      throttleFirstRemaining > 0 ||
+      (behaviour.throttleRate > 0 && Math.random() < behaviour.throttleRate)
+    ) {
+      if (throttleFirstRemaining > 0) throttleFirstRemaining--;
+      throttled++;
+      res.setHeader('retry-after', String(behaviour.retryAfterS));
+      send(res, 429, BODY_THROTTLED);
       return;
     }
     if (failFirstRemaining > 0) {
       failFirstRemaining--;
       failed++;
-      send(res, 503, BODY_TEMP_FAILURE);
+      send(res, behaviour.failStatus, BODY_TEMP_FAILURE);
       return;
     }
     if (behaviour.failRate > 0 && Math.random() < behaviour.failRate) {
       failed++;
-      send(res, 503, BODY_TEMP_FAILURE);
+      send(res, behaviour.failStatus, BODY_TEMP_FAILURE);
       return;
     }
     if (behaviour.rejectRate > 0 && Math.random() < behaviour.rejectRate) {
       rejected++;
-      send(res, 400, BODY_REJECTION);
+      sendRejection(res);
       return;
     }
     accepted++;
@@ -345,7 +421,54 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
       perSmsid.set(p.smsid, (perSmsid.get(p.smsid) ?? 0) + 1);
     }
     store({ to: p.to, from: p.from, text: p.text, smsid: p.smsid, receivedAt: Date.now(), messageId });
-    send(res, 200, `{"status":"ok","messageId":"${messageId}"}`);
+    switch (behaviour.answerStyle) {
+      case 'json':
+        send(res, 200, `{"status":"ok","messageId":"${messageId}"}`);
+        break;
+      case 'text':
+        send(res, 200, `OK ${messageId}`, 'text/plain');
+        break;
+      case 'clickatell':
+        send(res, 200, `ID: ${messageId}`, 'text/plain');
+        break;
+      case 'kannel':
+        send(res, 202, '0: Accepted for delivery', 'text/plain');
+        break;
+      case 'xml':
+        send(
+          res,
+          200,
+          `<response><status>OK</status><messageid>${messageId}</messageid></response>`,
+          'application/xml',
+        );
+        break;
+    }
+  }
+
+  /** A permanent rejection in the current answer style. */
+  function sendRejection(res: ServerResponse): void {
+    switch (behaviour.answerStyle) {
+      case 'json':
+        send(res, 400, BODY_REJECTION);
+        break;
+      case 'text':
+        send(res, 200, 'ERROR: simulated rejection', 'text/plain');
+        break;
+      case 'clickatell':
+        send(res, 200, 'ERR: 105, simulated rejection', 'text/plain');
+        break;
+      case 'kannel':
+        send(res, 403, 'Not routable. Do not try again.', 'text/plain');
+        break;
+      case 'xml':
+        send(
+          res,
+          200,
+          '<response><status>ERROR</status><error>simulated rejection</error></response>',
+          'application/xml',
+        );
+        break;
+    }
   }
 
   function respondAfterLatency(res: ServerResponse, p: SendParams): void {
@@ -370,10 +493,24 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     }
     const p: SendParams = { to: '', from: '', text: '', smsid: '' };
     if (query !== '') paramsFromSearch(new URLSearchParams(query), p);
+    const rec: SimRequest | undefined = behaviour.recordRequests
+      ? {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: { ...req.headers },
+          body: '',
+          receivedAt: Date.now(),
+        }
+      : undefined;
+    if (rec) {
+      recorded.push(rec);
+      if (recorded.length > MAX_STORED_REQUESTS) recorded.shift();
+    }
     if (req.method === 'POST') {
       let body: string;
       try {
         body = await readBody(req);
+        if (rec) rec.body = body;
         if (body !== '') {
           const type = req.headers['content-type'] ?? '';
           if (type.includes('json') || (type === '' && body.charCodeAt(0) === 123) /* { */) {
@@ -430,6 +567,10 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
       send(res, 200, JSON.stringify(messages(filter)));
       return;
     }
+    if (path === '/_sim/requests' && method === 'GET') {
+      send(res, 200, JSON.stringify(recorded));
+      return;
+    }
     if (path === '/_sim/reset' && method === 'POST') {
       await readBody(req);
       reset();
@@ -459,6 +600,7 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
+    if (path !== '/send' && opts.routes?.(req, res, path, query) === true) return;
     const work = path === '/send' ? handleSend(req, res, query) : handleControl(req, res, path, query);
     work.catch(() => {
       // A handler only throws on a broken socket: nothing left to answer.
@@ -506,6 +648,7 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     reset,
     setBehaviour,
     behaviour: () => ({ ...behaviour, failNumbers: [...behaviour.failNumbers] }),
+    requests: () => recorded.map((r) => ({ ...r })),
     close,
   };
 }

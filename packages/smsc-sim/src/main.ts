@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import { startHttpSim } from './http-sim.js';
+import { smppControlRoutes } from './smpp/control-routes.js';
+import { startSmppSim, type SmppSim } from './smpp-sim.js';
 
 // The simulator as its own process. The only file here that reads the environment or exits.
 
@@ -19,8 +22,35 @@ function portFromEnv(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const port = portFromEnv('SIM_HTTP_PORT', 9090);
   const host = process.env['SIM_HOST'] || '127.0.0.1';
-  const sim = await startHttpSim({ port, host });
-  log('info', 'smsc-sim listening', { url: sim.url });
+  // SMPP is off unless SIM_SMPP_PORT is set (0: an ephemeral port, reported in the log line and
+  // at GET /_sim/smpp) or SIM_SMPP=1 (port 2775), so fleets started side by side by tests never
+  // fight over 2775.
+  let smpp: SmppSim | undefined;
+  if ((process.env['SIM_SMPP_PORT'] ?? '') !== '' || process.env['SIM_SMPP'] === '1') {
+    const tlsKey = process.env['SIM_SMPP_TLS_KEY'];
+    const tlsCert = process.env['SIM_SMPP_TLS_CERT'];
+    if ((tlsKey === undefined) !== (tlsCert === undefined)) {
+      throw new Error('SIM_SMPP_TLS_KEY and SIM_SMPP_TLS_CERT must be set together');
+    }
+    smpp = await startSmppSim({
+      port: portFromEnv('SIM_SMPP_PORT', 2775),
+      host,
+      systemId: process.env['SIM_SMPP_SYSTEM_ID'] || 'smsfleet',
+      password: process.env['SIM_SMPP_PASSWORD'] || 'smsfleet',
+      ...(process.env['SIM_SMPP_JOURNAL'] ? { journalPath: process.env['SIM_SMPP_JOURNAL'] } : {}),
+      ...(tlsKey !== undefined && tlsCert !== undefined
+        ? { tls: { key: fs.readFileSync(tlsKey, 'utf8'), cert: fs.readFileSync(tlsCert, 'utf8') } }
+        : {}),
+    });
+    log('info', 'smsc-sim smpp listening', { host, port: smpp.port, tls: smpp.tls, systemId: smpp.systemId });
+  }
+  const http = await startHttpSim({ port, host, routes: smppControlRoutes(smpp) });
+  log('info', 'smsc-sim listening', { url: http.url });
+  const sim = {
+    close: async (): Promise<void> => {
+      await Promise.allSettled([http.close(), smpp?.close()]);
+    },
+  };
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -3,7 +3,7 @@ import { EventBus } from '@smsfleet/bus';
 import { ConfigStore } from '@smsfleet/config';
 import { createDb, ConfigRepo, UsersRepo } from '@smsfleet/db';
 import { ChunkProducer, createRedis } from '@smsfleet/queue';
-import { multiplyDecimal } from '@smsfleet/core';
+import { OpsStatsWriter } from '@smsfleet/queue';
 import {
   Counter,
   Lifecycle,
@@ -14,10 +14,10 @@ import {
 } from '@smsfleet/runtime';
 import { AcceptPipeline } from './accept-pipeline.js';
 import type { ApiContext } from './api-context.js';
-import { chooseGateway, type GatewayRef } from './gateway-choice.js';
 import { createMizuHandler } from './mizu-route.js';
 import { ROUTE_MODULES } from './routes.js';
 import { UserCache } from './user-cache.js';
+import { RoutingCache } from './routing-cache.js';
 
 export interface ApiGatewayOptions {
   infra: InfraEnv;
@@ -74,27 +74,22 @@ export async function startApiGateway(
   life.add('config', () => config.close());
 
   const userCache = new UserCache((name) => users.findByName(name).then((u) => u ?? undefined));
-  let gateways: GatewayRef[] = [];
-  const refreshGateways = async () => {
-    const list = await users.listGateways();
-    gateways = list.filter((u) => u.enabled).map((u) => ({ id: u.id, name: u.name }));
-  };
-  await refreshGateways();
+  // The gateway list now lives in RoutingCache (below), refreshed on `gateways` as before.
   const unsubUsers = bus.onNotify('users', () => userCache.clear());
-  const unsubGw = bus.onNotify(
-    'gateways',
-    () =>
-      void refreshGateways().catch((err: Error) => log.error({ err: err.message }, 'gateway refresh failed')),
-  );
-  const gwTimer = setInterval(() => void refreshGateways().catch(() => undefined), 5_000);
   life.add('caches', () => {
-    clearInterval(gwTimer);
     unsubUsers();
-    unsubGw();
   });
 
+  // Routing rules and prices in memory (routing issue): refreshed on notify and by a poll.
+  const routing = await RoutingCache.start(db, bus, log);
+  life.add('routing', () => routing.close());
   const producer = new ChunkProducer({ connection: redis, prefix: infra.queuePrefix });
   life.add('producer', () => producer.close());
+  // Fleet-wide figures for the ops dashboard (Redis time buckets shared by every replica).
+  const opsStats = new OpsStatsWriter(redis, infra.queuePrefix, {
+    onError: (err) => log.warn({ err: (err as Error).message }, 'ops stats not written'),
+  });
+  life.add('ops-stats', () => opsStats.close());
   const pipeline = new AcceptPipeline({
     addChunks: (chunks) => producer.addChunks(chunks),
     publishAccepted: (events, msgId) => bus.publish('accepted', events, msgId),
@@ -106,6 +101,8 @@ export async function startApiGateway(
         const gateway = String(m.gatewayId);
         accepted.inc({ gateway });
         segments.inc({ gateway }, m.segments);
+        opsStats.count(m.gatewayId, 'accepted');
+        opsStats.total(m.gatewayId, 'accepted', 1);
         log.info(
           { smsid: m.smsid, gatewayId: m.gatewayId, state: 'accepted', userId: m.userId },
           'sms state',
@@ -128,8 +125,8 @@ export async function startApiGateway(
     userCache,
     registry,
     pipeline,
-    chooseGateway: (cfg) => chooseGateway(cfg, gateways),
-    rate: (cfg, msg) => multiplyDecimal(cfg.smsprice, msg.segments),
+    chooseGateway: (cfg, msg) => routing.chooseGateway(cfg, msg),
+    rate: (cfg, msg) => routing.rate(cfg, msg),
     claimSalt: async (authid, salt) =>
       (await redis.set(
         `${infra.queuePrefix}:salt:${authid}:${salt}`,

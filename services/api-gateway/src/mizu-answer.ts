@@ -13,6 +13,7 @@ export type MizuErrorCode =
   | 'DISABLED'
   | 'NO_GATEWAY'
   | 'FAILED'
+  | 'TIMEOUT'
   | 'UNAVAILABLE';
 
 const STRICT_STATUS: Record<MizuErrorCode, number> = {
@@ -26,6 +27,7 @@ const STRICT_STATUS: Record<MizuErrorCode, number> = {
   DISABLED: 412,
   NO_GATEWAY: 412,
   FAILED: 412,
+  TIMEOUT: 412,
   UNAVAILABLE: 503,
 };
 
@@ -33,6 +35,8 @@ export class MizuError extends Error {
   constructor(
     readonly code: MizuErrorCode,
     message: string,
+    /** Extra fields of the JSON answer (e.g. the smsid and state of a failed sync send). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -44,12 +48,21 @@ export interface MizuAnswer {
   body: string;
 }
 
-export function okAnswer(fields: { smsid: string } | { smsids: string[] }, json: boolean): MizuAnswer {
+export function okAnswer(
+  fields: { smsid: string } | { smsids: string[] },
+  json: boolean,
+  /** Extra fields of the JSON answer (e.g. the final state of a sync send). */
+  details?: Record<string, unknown>,
+): MizuAnswer {
   const ids = 'smsid' in fields ? [fields.smsid] : fields.smsids;
   if (json) {
     const body =
       'smsid' in fields ? { status: 'OK', smsid: fields.smsid } : { status: 'OK', smsids: fields.smsids };
-    return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+    return {
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify(details ? { ...body, ...details } : body),
+    };
   }
   return { status: 200, contentType: 'text/plain; charset=utf-8', body: `OK ${ids.join(',')}` };
 }
@@ -61,7 +74,7 @@ export function errorAnswer(err: MizuError, json: boolean, strict: boolean): Miz
     return {
       status,
       contentType: 'application/json',
-      body: JSON.stringify({ status: 'ERROR', code: err.code, error: err.message }),
+      body: JSON.stringify({ status: 'ERROR', code: err.code, error: err.message, ...err.details }),
     };
   }
   return { status, contentType: 'text/plain; charset=utf-8', body: `ERROR ${err.message}` };

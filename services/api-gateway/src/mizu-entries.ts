@@ -1,4 +1,6 @@
-import { asendsms } from './entries/asendsms.js';
+import { asendsms, asendsmssync } from './entries/asendsms.js';
+import { sendsms, sendsmssync, sms } from './entries/sendsms.js';
+import { smsreceive } from './entries/smsreceive.js';
 import type { MizuEntry } from './mizu-types.js';
 
 export type { MizuEntry, MizuRequest } from './mizu-types.js';
@@ -9,4 +11,9 @@ export type { MizuEntry, MizuRequest } from './mizu-types.js';
  */
 export const MIZU_ENTRIES: Record<string, MizuEntry> = {
   asendsms,
+  asendsmssync,
+  sendsms,
+  sendsmssync,
+  sms,
+  smsreceive,
 };

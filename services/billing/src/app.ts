@@ -1,6 +1,6 @@
 import { EventBus, type Consumption } from '@smsfleet/bus';
 import { ConfigStore } from '@smsfleet/config';
-import { createDb, CdrRepo, ConfigRepo } from '@smsfleet/db';
+import { createDb, BillingRepo, ConfigRepo, LiveTable, loadRoutingTables } from '@smsfleet/db';
 import {
   Counter,
   Gauge,
@@ -10,7 +10,7 @@ import {
   type InfraEnv,
   type Logger,
 } from '@smsfleet/runtime';
-import { cdrFromFinal } from './cdr-mapper.js';
+import { settlementFromFinal } from './cdr-mapper.js';
 
 export interface BillingOptions {
   infra: InfraEnv;
@@ -21,8 +21,9 @@ export interface BillingOptions {
 
 /**
  * Billing: a durable consumer of `sms.final` that writes one CDR of type SMS per `smsid` with
- * multi-row inserts. `INSERT IGNORE` on the unique smsid makes redelivered events harmless; a failed
- * insert naks the batch, so a MySQL outage delays CDRs and loses none.
+ * multi-row inserts and settles the credit reserved at accept time, in one transaction per batch
+ * (BillingRepo.settle: exactly once per smsid across redeliveries and replicas). A failed
+ * transaction naks the batch, so a MySQL outage delays CDRs and loses none.
  */
 export async function startBilling(
   opts: BillingOptions,
@@ -47,6 +48,17 @@ export async function startBilling(
     registers: [registry],
   });
 
+  // The oldest final event billing holds but has not billed yet (a batch being settled, or one that
+  // failed and waits for redelivery); 0 when everything received is billed.
+  let unbilledSince: number | undefined;
+  new Gauge({
+    name: 'smsfleet_billing_oldest_unbilled_seconds',
+    help: 'Age of the oldest final event received and not yet billed (0 when caught up)',
+    registers: [registry],
+    collect() {
+      this.set(unbilledSince === undefined ? 0 : Math.max(0, (Date.now() - unbilledSince) / 1000));
+    },
+  });
   const server = await startServiceServer({ port: opts.httpPort, registry, ready: () => ready });
   life.add('http', () => server.close());
   const db = createDb(infra.databaseUrl, { pool: { min: 1, max: 4 } });
@@ -60,24 +72,47 @@ export async function startBilling(
   });
   await config.start();
   life.add('config', () => config.close());
-  const cdrs = new CdrRepo(db);
+  // Price setup and price packets in memory, refreshed on change notifications and a poll: no
+  // per-message query. Billed messages with a reservation never need them (cost = reserved).
+  const tables = await new LiveTable({
+    load: () => loadRoutingTables(db),
+    subscribe: (cb) => {
+      const subs = ['prices', 'users', 'routes'].map((t) => bus.onNotify(t, cb));
+      return () => subs.forEach((u) => u());
+    },
+    pollMs: 10_000,
+    onError: (err) => log.warn({ err: (err as Error).message }, 'price table refresh failed'),
+  }).start();
+  life.add('prices', () => tables.close());
+  const billing = new BillingRepo(db);
+  const refunded = new Counter({
+    name: 'smsfleet_billing_refunds_total',
+    help: 'Messages whose reserved credit was given back',
+    registers: [registry],
+  });
 
   const consumption: Consumption = await bus.consume(
     'billing',
     'final',
     async (events) => {
+      unbilledSince = events.reduce((m, e) => Math.min(m, e.at), Date.now());
       const cfg = config.current();
-      const rating = { smsprice: cfg.smsprice, smstime: cfg.smstime };
-      // One row per smsid even when a batch carries the same message twice.
-      const bySmsid = new Map(events.map((e) => [e.smsid, e]));
-      const rows = [...bySmsid.values()].map((e) => cdrFromFinal(e, rating));
-      const inserted = await cdrs.insertBatch(rows);
+      const t = tables.current();
+      const rating = { smsprice: cfg.smsprice, smstime: cfg.smstime, prices: t.prices, packets: t.packets };
+      // One row per smsid even when a batch carries the same message twice (the first one wins).
+      const bySmsid = new Map<string, (typeof events)[number]>();
+      for (const e of events) if (!bySmsid.has(e.smsid)) bySmsid.set(e.smsid, e);
+      const items = [...bySmsid.values()].map((e) => settlementFromFinal(e, rating));
+      // CDRs and credit in one transaction; a failure (MySQL down) naks the batch for redelivery.
+      const { inserted, refunds, refundedMessages } = await billing.settle(items);
       written.inc(inserted);
       duplicates.inc(events.length - inserted);
+      refunded.inc(refundedMessages);
       let oldest = Infinity;
       for (const e of events) oldest = Math.min(oldest, e.at);
       lag.set(Math.max(0, (Date.now() - oldest) / 1000));
-      log.info({ events: events.length, inserted }, 'cdr batch');
+      unbilledSince = undefined;
+      log.info({ events: events.length, inserted, refundUsers: refunds.size }, 'cdr batch');
     },
     {
       maxBatchMessages: opts.maxBatchMessages,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { createLogger, envInt, envString, readInfraEnv, runService } from '@smsfleet/runtime';
 import { startDispatcher } from './app.js';
 
@@ -20,5 +21,9 @@ runService(log, () =>
     maxAttempts: envInt(process.env, 'SEND_MAX_ATTEMPTS', 5, 1),
     retryBaseDelayMs: envInt(process.env, 'RETRY_BASE_DELAY_MS', 1000, 1),
     gatewayRefreshMs: envInt(process.env, 'GATEWAY_REFRESH_MS', 5000, 100),
+    // smssenddata.txt, smssendheader.txt and their _ID variants (the seed's "server app folder").
+    filesDir: path.resolve(envString(process.env, 'SMS_FILES_DIR', path.join('.smsfleet', 'files'))),
+    breakerThreshold: envInt(process.env, 'BREAKER_THRESHOLD', 20, 1),
+    breakerOpenMs: envInt(process.env, 'BREAKER_OPEN_MS', 30_000, 1),
   }),
 );

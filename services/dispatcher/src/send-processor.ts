@@ -9,6 +9,9 @@ export interface SendOutcome {
   id?: string;
   answer?: string;
   reason?: string;
+  /** The provider reports the final state later (receipt / callback). */
+  rcpt?: boolean;
+  parts?: string[];
 }
 
 export interface SendProcessorDeps {
@@ -28,6 +31,32 @@ export interface SendProcessorDeps {
   /** Results are written to Redis after this many, bounding what a crash makes us resend. */
   progressEvery?: number;
   onResult?(gatewayId: number, result: SubmitResult): void;
+  /** Routing failover (failover.ts): returns the events that stay `failed`; the others were re-queued. */
+  failover?(chunk: Chunk, failed: SmsEvent[]): Promise<SmsEvent[]>;
+  /** Per-gateway retry policy (settings); falls back to maxAttempts / retryBaseDelayMs. */
+  policyFor?(gatewayId: number): { maxAttempts?: number; retryBaseDelayMs?: number };
+  /** Waits for the gateway's messages-per-second slot (shared across replicas); undefined = no limit. */
+  rateGateFor?(gatewayId: number): { take(signal?: AbortSignal): Promise<void> } | undefined;
+  /** Pauses a gateway that keeps failing instead of burning retries. */
+  breaker?: {
+    pausedForMs(gatewayId: number): Promise<number>;
+    recordFailure(gatewayId: number, reason: string): Promise<number>;
+    recordSuccess(gatewayId: number): Promise<void>;
+  };
+}
+
+/**
+ * The gateway's circuit is open: the chunk (with what it already sent recorded) goes back to the
+ * queue for `pauseMs`, keeping its attempt count.
+ */
+export class GatewayPausedError extends Error {
+  readonly code = 'GATEWAY_PAUSED';
+  constructor(
+    readonly gatewayId: number,
+    readonly pauseMs: number,
+  ) {
+    super(`gateway ${gatewayId} paused for ${pauseMs} ms (circuit open)`);
+  }
 }
 
 export interface ChunkSummary {
@@ -66,6 +95,14 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
   const transport = deps.transportFor(chunk.gatewayId);
   const limiter = deps.limiterFor(chunk.gatewayId);
   const progressEvery = deps.progressEvery ?? 32;
+  const policy = deps.policyFor?.(chunk.gatewayId) ?? {};
+  const maxAttempts = policy.maxAttempts ?? deps.maxAttempts;
+  const retryBaseDelayMs = policy.retryBaseDelayMs ?? deps.retryBaseDelayMs;
+  const rateGate = transport ? deps.rateGateFor?.(chunk.gatewayId) : undefined;
+  const breaker = transport ? deps.breaker : undefined;
+  let pausedMs = breaker ? await breaker.pausedForMs(chunk.gatewayId) : 0;
+  if (pausedMs > 0) throw new GatewayPausedError(chunk.gatewayId, pausedMs);
+  let retryAfterMs = 0;
 
   let unrecorded: [string, string][] = [];
   let recording: Promise<void> = Promise.resolve();
@@ -84,7 +121,15 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
     if (!transport) {
       outcome = { r: 'perm', at: Date.now(), reason: `gateway ${chunk.gatewayId} is not configured` };
     } else {
+      // Circuit opened while this chunk was sending: leave the rest unsent (no outcome recorded).
+      if (pausedMs > 0) return;
+      if (rateGate) await rateGate.take();
+      if (pausedMs > 0) return;
       await limiter.acquire();
+      if (pausedMs > 0) {
+        limiter.release();
+        return;
+      }
       let res: SubmitResult;
       try {
         res = await transport.send(m);
@@ -98,8 +143,24 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
       } catch {
         // metrics must never fail a send
       }
+      if (breaker) {
+        if (res.ok) await breaker.recordSuccess(chunk.gatewayId);
+        else if (!res.permanent) {
+          const p = await breaker.recordFailure(chunk.gatewayId, res.reason);
+          if (p > pausedMs) pausedMs = p;
+        }
+      }
+      if (!res.ok && res.retryAfterMs !== undefined && res.retryAfterMs > retryAfterMs)
+        retryAfterMs = res.retryAfterMs;
       outcome = res.ok
-        ? { r: 'ok', at: Date.now(), id: res.providerMessageId, answer: res.answer }
+        ? {
+            r: 'ok',
+            at: Date.now(),
+            id: res.providerMessageId,
+            answer: res.answer,
+            rcpt: res.awaitReceipt,
+            parts: res.partIds,
+          }
         : { r: res.permanent ? 'perm' : 'temp', at: Date.now(), reason: res.reason, answer: res.answer };
     }
     outcomes.set(m.smsid, outcome);
@@ -113,6 +174,8 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
   if (broken) throw broken.reason;
   flush();
   await recording;
+  if (pausedMs > 0 && chunk.messages.some((m) => !outcomes.has(m.smsid)))
+    throw new GatewayPausedError(chunk.gatewayId, pausedMs);
 
   const submitted: SmsEvent[] = [];
   const failed: SmsEvent[] = [];
@@ -129,8 +192,10 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
         providerMessageId: o.id,
         answer: o.answer,
         submittedAt: o.at,
+        awaitReceipt: o.rcpt,
+        partIds: o.parts,
       });
-    } else if (o.r === 'temp' && attempt < deps.maxAttempts) {
+    } else if (o.r === 'temp' && attempt < maxAttempts) {
       retry.push(m);
     } else {
       const reason = o.r === 'temp' ? `${o.reason} (gave up after ${attempt} attempts)` : o.reason;
@@ -140,17 +205,19 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
       {
         smsid: m.smsid,
         gatewayId: chunk.gatewayId,
-        state: o.r === 'ok' ? 'submitted' : o.r === 'temp' && attempt < deps.maxAttempts ? 'retry' : 'failed',
+        state: o.r === 'ok' ? 'submitted' : o.r === 'temp' && attempt < maxAttempts ? 'retry' : 'failed',
         attempt,
         reason: o.reason,
       },
       'sms state',
     );
   }
+  // Failover (routing issue, failover.ts): failed messages may move to their next route instead.
+  const finalFailed = deps.failover ? await deps.failover(chunk, failed) : failed;
   // msgIds make a republish after a crash (same chunk, same outcomes) a JetStream duplicate.
   await Promise.all([
     deps.publish('submitted', submitted, `${chunk.chunkId}:submitted`),
-    deps.publish('failed', failed, `${chunk.chunkId}:failed`),
+    deps.publish('failed', finalFailed, `${chunk.chunkId}:failed`),
   ]);
   if (retry.length) {
     await deps.scheduleRetry(
@@ -160,9 +227,10 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
         messages: retry,
         attempt: attempt + 1,
       },
-      retryDelayMs(deps.retryBaseDelayMs, attempt),
+      // A provider's Retry-After wins when it asks for longer than our backoff.
+      Math.max(retryDelayMs(retryBaseDelayMs, attempt), retryAfterMs),
     );
   }
   await deps.progress.clear(chunk.chunkId);
-  return { submitted: submitted.length, failed: failed.length, retried: retry.length, resumed };
+  return { submitted: submitted.length, failed: finalFailed.length, retried: retry.length, resumed };
 }

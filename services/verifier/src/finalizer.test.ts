@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { OutboundSms, SmsEvent } from '@smsfleet/core';
-import { finalBatchId, finalizeImmediately } from './finalizer.js';
+import { finalBatchId } from './finalizer.js';
 
 const msg: OutboundSms = {
   smsid: 'a',
@@ -15,22 +15,8 @@ const msg: OutboundSms = {
   acceptedAt: 1,
 };
 
-describe('finalizeImmediately', () => {
-  test.each([
-    ['submitted', 'unknown'],
-    ['failed', 'failed'],
-  ] as const)('%s becomes %s', (from, to) => {
-    const e: SmsEvent = { smsid: 'a', state: from, at: 5, msg };
-    const [f] = finalizeImmediately([e], 10);
-    expect(f?.state).toBe(to);
-    expect(f?.smsid).toBe('a');
-  });
-
-  test('other states are not finalised here', () => {
-    expect(finalizeImmediately([{ smsid: 'a', state: 'accepted', at: 1, msg }])).toEqual([]);
-  });
-
-  test('batch id depends on the messages only', () => {
+describe('finalBatchId', () => {
+  test('depends on the messages only', () => {
     const e = (smsid: string): SmsEvent => ({ smsid, state: 'unknown', at: 1, msg });
     expect(finalBatchId([e('x'), e('y')])).toBe(finalBatchId([e('x'), e('y')]));
     expect(finalBatchId([e('x'), e('y')])).not.toBe(finalBatchId([e('x'), e('z')]));
