@@ -157,7 +157,8 @@ export class Fleet {
         const r = await fetch(`${this.url(name)}/${name === 'smsc-sim' ? 'healthz' : 'readyz'}`);
         return r.ok;
       },
-      this.opts.readyTimeoutMs,
+      // Generous: a loaded 2-core machine can take many seconds to start six Node processes.
+      this.opts.readyTimeoutMs ?? 120_000,
     );
   }
 

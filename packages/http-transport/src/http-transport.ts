@@ -47,6 +47,8 @@ export interface HttpGatewayConfig {
   /** Runs `{SELECT ...}` placeholders; required when a template has one. */
   sql?: TemplateSqlRunner;
   sqlTimeoutMs?: number;
+  /** Delivery reports come to `/dlr/{gatewayId}` (gateway setting `awaitDlr`). */
+  awaitReceipt?: boolean;
   /** Sees every request and raw answer (the `gateway test` tool). Unset on the hot path. */
   onExchange?: (e: HttpExchange) => void;
 }
@@ -210,8 +212,16 @@ export class HttpTransport implements Transport {
   }
 
   async send(msg: OutboundSms, signal?: AbortSignal): Promise<SubmitResult> {
-    if (this.cfg.splitLong && msg.segments > 1) return this.sendParts(msg, signal);
-    return this.sendText(msg, msg.text, msg.segments, signal);
+    const r =
+      this.cfg.splitLong && msg.segments > 1
+        ? await this.sendParts(msg, signal)
+        : await this.sendText(msg, msg.text, msg.segments, signal);
+    // The provider posts delivery reports to /dlr/{id}: the verifier waits for them (by id).
+    if (r.ok && this.cfg.awaitReceipt && r.providerMessageId) {
+      const partIds = r.providerMessageId.split(',');
+      return { ...r, awaitReceipt: true, ...(partIds.length > 1 ? { partIds } : {}) };
+    }
+    return r;
   }
 
   /** One request per segment; all must succeed. Provider ids are joined with `,`. */

@@ -33,6 +33,13 @@ export interface SimBehaviour {
   answerStyle: 'json' | 'text' | 'clickatell' | 'kannel' | 'xml';
   /** Keep the last 1000 raw requests (method, url, headers, body) for `/_sim/requests`. */
   recordRequests: boolean;
+  /**
+   * Verify answers (`GET|POST /status?messageId=`): the states one message reports on its 1st,
+   * 2nd, ... verify request (the last one repeats), e.g. `["pending", "delivered"]`.
+   */
+  verifyStates: string[];
+  /** Verify answers `undelivered` for these `to` numbers. */
+  undeliveredNumbers: string[];
 }
 
 /** One raw request as the simulated provider received it (`recordRequests`). */
@@ -130,6 +137,8 @@ export const DEFAULT_BEHAVIOUR: Readonly<SimBehaviour> = Object.freeze({
   retryAfterS: 1,
   answerStyle: 'json' as const,
   recordRequests: false,
+  verifyStates: ['delivered'],
+  undeliveredNumbers: [] as string[],
 });
 
 /** Validates `patch` and returns `base` with it applied. Throws a TypeError/RangeError on a bad value. */
@@ -175,6 +184,15 @@ export function mergeBehaviour(base: SimBehaviour, patch: Partial<SimBehaviour>)
       case 'down':
         if (typeof value !== 'boolean') throw new TypeError('down must be a boolean');
         next.down = value;
+        break;
+      case 'verifyStates':
+      case 'undeliveredNumbers':
+        if (!Array.isArray(value) || !value.every((n) => typeof n === 'string' || typeof n === 'number')) {
+          throw new TypeError(`${key} must be an array of strings`);
+        }
+        if (key === 'verifyStates' && value.length === 0)
+          throw new RangeError('verifyStates must not be empty');
+        next[key] = value.map(String);
         break;
       case 'failNumbers':
         if (!Array.isArray(value) || !value.every((n) => typeof n === 'string' || typeof n === 'number')) {
@@ -306,6 +324,7 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
   let dropped = 0;
   let messageCounter = 0;
   const perSmsid = new Map<string, number>();
+  const verifyIndex = new Map<string, { to: string; asked: number }>();
   // Ring buffer of accepted messages: `ring` grows to MAX_STORED_MESSAGES, then `ringStart` marks the oldest.
   let ring: SimMessage[] = [];
   let ringStart = 0;
@@ -326,6 +345,7 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
   }
 
   function reset(): void {
+    verifyIndex.clear();
     received = accepted = acceptedWithoutId = acceptedWithId = failed = rejected = dropped = throttled = 0;
     throttleFirstRemaining = behaviour.throttleFirst;
     recorded = [];
@@ -421,6 +441,9 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
       perSmsid.set(p.smsid, (perSmsid.get(p.smsid) ?? 0) + 1);
     }
     store({ to: p.to, from: p.from, text: p.text, smsid: p.smsid, receivedAt: Date.now(), messageId });
+    // For verify requests: which number each id went to and how often it was asked about.
+    if (verifyIndex.size >= 1_000_000) verifyIndex.delete(verifyIndex.keys().next().value!);
+    verifyIndex.set(messageId, { to: p.to, asked: 0 });
     switch (behaviour.answerStyle) {
       case 'json':
         send(res, 200, `{"status":"ok","messageId":"${messageId}"}`);
@@ -542,6 +565,32 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     const method = req.method ?? 'GET';
     if (path === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       send(res, 200, 'ok', 'text/plain');
+      return;
+    }
+    if (path === '/status' && (method === 'GET' || method === 'POST')) {
+      // A provider's status (verify) request: the message's state by its provider id.
+      let id = new URLSearchParams(query).get('messageId') ?? new URLSearchParams(query).get('id');
+      if (id === null && method === 'POST') {
+        const body = await readBody(req);
+        try {
+          const j = JSON.parse(body) as Record<string, unknown>;
+          id = typeof j.messageId === 'string' ? j.messageId : typeof j.id === 'string' ? j.id : null;
+        } catch {
+          const f = new URLSearchParams(body);
+          id = f.get('messageId') ?? f.get('id');
+        }
+      }
+      const entry = id === null ? undefined : verifyIndex.get(id);
+      if (!entry || id === null) {
+        send(res, 404, BODY_NOT_FOUND);
+        return;
+      }
+      const states = behaviour.verifyStates;
+      const state = behaviour.undeliveredNumbers.includes(entry.to)
+        ? 'undelivered'
+        : (states[Math.min(entry.asked, states.length - 1)] ?? 'delivered');
+      entry.asked++;
+      send(res, 200, JSON.stringify({ messageId: id, status: state }));
       return;
     }
     if (path === '/_sim/stats' && method === 'GET') {

@@ -68,6 +68,7 @@ export function httpConfig(
     sql: x.sql,
     sqlTimeoutMs: s.sqlTimeoutMs,
     onExchange: x.onHttpExchange,
+    awaitReceipt: s.awaitDlr ?? false,
   };
 }
 
