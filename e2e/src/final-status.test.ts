@@ -124,13 +124,14 @@ describe('final status: SMPP receipts and HTTP verify requests', () => {
       console.log('CDRs so far', JSON.stringify(byGw), '\nverifier:', fleet.logTail('verifier', 15));
       throw err;
     }
-    const rows = (await outbound().select('smsid', 'state', 'gateway_id', 'callee', 'provider_msgid')) as {
+    interface Row {
       smsid: string;
       state: string;
       gateway_id: number;
       callee: string;
       provider_msgid: string | null;
-    }[];
+    }
+    const rows: Row[] = await outbound().select('smsid', 'state', 'gateway_id', 'callee', 'provider_msgid');
     expect(rows).toHaveLength(2 * PER_GATEWAY);
     expect(new Set(rows.map((r) => r.smsid)).size).toBe(2 * PER_GATEWAY);
 

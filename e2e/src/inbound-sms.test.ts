@@ -80,6 +80,21 @@ describe('inbound SMS from the SMSC simulator', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await inbox()).toHaveLength(1);
 
+    // Dora logs into the portal and finds it there too.
+    const api = fleet.url('api-gateway');
+    const login = await fetch(`${api}/portal/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: api },
+      body: new URLSearchParams({ name: 'dora', password: 'dora-pw' }).toString(),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(cookie).toMatch(/=/);
+    const portal = (await (await fetch(`${api}/portal/api/inbox`, { headers: { cookie } })).json()) as {
+      messages: { from: string; text: string }[];
+    };
+    expect(portal.messages).toEqual([expect.objectContaining({ from: '36201112233', text })]);
+
     const list = await runCli(['inbox', 'list', '--user', 'dora'], env);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain('36201112233 -> 36700000042');

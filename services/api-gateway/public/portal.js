@@ -62,6 +62,21 @@
     });
   }
 
+  function refreshInbox() {
+    return api('/portal/api/inbox').then(function (h) {
+      var body = document.querySelector('#inbox tbody');
+      var rows = h.messages.map(function (m) {
+        var tr = el('tr', {});
+        tr.appendChild(el('td', {}, new Date(m.at).toLocaleString()));
+        tr.appendChild(el('td', {}, m.from));
+        tr.appendChild(el('td', {}, m.to));
+        tr.appendChild(el('td', { class: 'reason' }, m.text));
+        return tr;
+      });
+      body.replaceChildren.apply(body, rows);
+    });
+  }
+
   $('send-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     $('send').disabled = true;
@@ -158,8 +173,10 @@
   });
   refreshBalance();
   refreshHistory();
+  refreshInbox();
   setInterval(function () {
     refreshHistory().catch(function () {});
     refreshBalance().catch(function () {});
+    refreshInbox().catch(function () {});
   }, 2000);
 })();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { CdrRepo } from '@smsfleet/db';
+import { CdrRepo, InboxRepo } from '@smsfleet/db';
 import type { ApiContext } from '../api-context.js';
 import { SendError, sendServiceFor } from '../send-service.js';
 import { apiGuard, mountLogin, sessionOf, type WebArea } from '../ops/ops-route.js';
@@ -114,6 +114,9 @@ function appHtml(s: WebSession, csrf: string): string {
 </section>
 <section class="panel wide"><h2>History</h2>
 <table id="history"><thead><tr><th>Time</th><th>To</th><th>Text</th><th>Segments</th><th>State</th><th>Cost</th></tr></thead><tbody></tbody></table>
+</section>
+<section class="panel wide"><h2>Inbox</h2>
+<table id="inbox"><thead><tr><th>Time</th><th>From</th><th>To</th><th>Text</th></tr></thead><tbody></tbody></table>
 </section>
 </main>`,
   });
@@ -237,6 +240,14 @@ export function portalRoutes(router: express.Router, ctx: ApiContext): void {
     } catch (err) {
       sendError(res, err);
     }
+  });
+
+  // Incoming SMS delivered to this user's inbox (smsreceive_route chat).
+  const inbox = new InboxRepo(ctx.db);
+  router.get('/portal/api/inbox', apiGuard(area), async (_req, res) => {
+    const s = res.locals.session as WebSession;
+    const list = await inbox.listForUser(s.userId, { limit: 50 });
+    res.json({ messages: list.map((m) => ({ at: m.receivedAt, from: m.from, to: m.to, text: m.text })) });
   });
 
   router.get('/portal/api/history', apiGuard(area), async (_req, res) => {
