@@ -86,7 +86,10 @@ export class ReceiptStore {
    * Applies receipts (one lookup round trip, one update round trip for the batch). Returns what
    * each one did, in order; several receipts of one message in a batch are applied in order.
    */
-  async applyAll(list: { r: ReceiptEvent; state: SmsState | undefined }[]): Promise<ReceiptOutcome[]> {
+  async applyAll(
+    list: { r: ReceiptEvent; state: SmsState | undefined }[],
+    recheck = false,
+  ): Promise<ReceiptOutcome[]> {
     if (list.length === 0) return [];
     const lookups = list.map(({ r }) =>
       providerIdLookupKeys(r.providerMessageId).map((key) => this.k('rcpt', r.gatewayId, key)),
@@ -142,7 +145,7 @@ export class ReceiptStore {
     const states = new Map<string, Record<string, string>>();
     touched.forEach((smsid, i) => states.set(smsid, (res[base + i]?.[1] ?? {}) as Record<string, string>));
     const finalised = new Set<string>();
-    return plan.map((p, i) => {
+    const outcomes: ReceiptOutcome[] = plan.map((p, i) => {
       if (p.kind !== 'update') return p;
       const h = states.get(p.smsid) ?? {};
       if (!h.ev || finalised.has(p.smsid)) return { kind: 'part', smsid: p.smsid } as const;
@@ -170,6 +173,39 @@ export class ReceiptStore {
         },
       } as const;
     });
+    // A submit remembered between our lookup and our hold would miss the held receipt (its
+    // `remember` read the early keys before we wrote them). Both sides write first and read
+    // after, so looking again now is enough for one of them to see the other.
+    const heldIdx = outcomes.flatMap((o, i) => (o.kind === 'held' ? [i] : []));
+    if (heldIdx.length > 0 && !recheck) {
+      const keysOf = heldIdx.map((i) => {
+        const r = list[i]!.r;
+        return providerIdLookupKeys(r.providerMessageId).map((key) => this.k('rcpt', r.gatewayId, key));
+      });
+      const again = await this.o.redis.mget(...keysOf.flat());
+      let at = 0;
+      const found = heldIdx.filter((_, j) => {
+        const n = keysOf[j]!.length;
+        const hit = again.slice(at, at + n).some((v) => v !== null);
+        at += n;
+        return hit;
+      });
+      if (found.length) {
+        const m2 = this.o.redis.multi();
+        for (const i of found) {
+          const r = list[i]!.r;
+          for (const key of providerIdLookupKeys(r.providerMessageId))
+            m2.del(this.k('early', r.gatewayId, key));
+        }
+        await m2.exec();
+        const second = await this.applyAll(
+          found.map((i) => list[i]!),
+          true,
+        );
+        found.forEach((i, j) => (outcomes[i] = second[j]!));
+      }
+    }
+    return outcomes;
   }
 
   /**
