@@ -4,8 +4,13 @@ import type { Knex, UsersRepo } from '@smsfleet/db';
 import type { Redis } from '@smsfleet/queue';
 import type { InfraEnv, Logger, Registry } from '@smsfleet/runtime';
 import type { AcceptPipeline } from './accept-pipeline.js';
-import type { GatewayRef } from './gateway-choice.js';
 import type { UserCache } from './user-cache.js';
+
+/** A gateway as the API sees it when it routes a message. */
+export interface GatewayRef {
+  id: number;
+  name: string;
+}
 
 /**
  * Everything the api-gateway's routes and Mizu entries share, built once by app.ts. Route modules

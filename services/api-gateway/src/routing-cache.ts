@@ -3,7 +3,7 @@ import type { ConfigSnapshot } from '@smsfleet/config';
 import { chooseRoute, rateSms } from '@smsfleet/core';
 import { LiveTable, loadRoutingTables, type Knex, type RoutingTables } from '@smsfleet/db';
 import type { Logger } from '@smsfleet/runtime';
-import type { GatewayRef } from './gateway-choice.js';
+import type { GatewayRef } from './api-context.js';
 
 /**
  * Routing rules, prices, price packets and the enabled SMS GW users in memory for the accept
