@@ -35,6 +35,7 @@ const apps = {
   verifier: '8086',
   billing: '8087',
   inbound: '8088',
+  'sip-gateway': '8089',
   'smsc-sim': '9090',
 };
 
@@ -51,6 +52,7 @@ test('every service exists with a healthcheck; infra persists and JetStream is o
   expect(Object.keys(services).sort()).toEqual(names.sort());
 
   expect(services.redis?.command?.join(' ')).toMatch(/--appendonly yes/);
+  expect(services.redis?.command?.join(' ')).toMatch(/--appendfsync always/);
   expect(services.nats?.command).toContain('-js');
   expect(services.mysql?.environment).toMatchObject({ MARIADB_DATABASE: 'smsfleet' });
 

@@ -150,6 +150,10 @@ NEED_PKGS=()
 if ! command -v docker-compose >/dev/null 2>&1; then
   if ((IS_ROOT)); then NEED_PKGS+=(docker-compose); else warn "docker-compose is missing: apt-get install docker-compose (as root)"; fi
 fi
+# sipp (Debian sip-tester) drives the SIP front in the e2e tests (e2e/src/sip.test.ts).
+if ! command -v sipp >/dev/null 2>&1; then
+  if ((IS_ROOT)); then NEED_PKGS+=(sip-tester); else warn "sipp is missing: apt-get install sip-tester (as root)"; fi
+fi
 
 if ((${#TODO[@]} == 0)) && ((${#NEED_PKGS[@]} == 0)); then
   exit 0

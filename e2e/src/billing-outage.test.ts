@@ -1,56 +1,7 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatDecimal, parseDecimal } from '@smsfleet/core';
 import { UsersRepo } from '@smsfleet/db';
-import { Fleet, waitFor } from './fleet.js';
-
-/**
- * A TCP proxy between billing and MariaDB that can be taken down: every open connection is cut
- * and new ones are refused until it comes back, as when the database server stops.
- */
-class DbProxy {
-  private readonly sockets = new Set<net.Socket>();
-  private down = false;
-  private server!: net.Server;
-  port = 0;
-
-  async start(target: { host: string; port: number }): Promise<this> {
-    this.server = net.createServer((client) => {
-      if (this.down) {
-        client.destroy();
-        return;
-      }
-      const upstream = net.connect(target);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as net.AddressInfo).port;
-    return this;
-  }
-
-  cut(): void {
-    this.down = true;
-    for (const s of this.sockets) s.destroy();
-  }
-
-  restore(): void {
-    this.down = false;
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { DbProxy, Fleet, waitFor } from './fleet.js';
 
 const TOTAL = 2000;
 const OUTAGE_MS = 30_000;

@@ -170,6 +170,21 @@ describe('ops dashboard and SMS portal in a real browser', () => {
       30_000,
     );
     await textUntil(page.locator('#t-delivery'), (t) => t.startsWith('100.0%'), 'delivered share', 60_000);
+
+    // Admin forms: a config change and a credit change, each in the audit table under them.
+    await page.fill('#config-key', 'smtpfrom');
+    await page.fill('#config-value', 'ops@example.com');
+    await page.click('#config-form button[type=submit]');
+    await textUntil(page.locator('#message'), (t) => t.startsWith('Config smtpfrom'), 'config saved');
+    await page.fill('#credit-user', 'admin');
+    await page.fill('#credit-add', '2.5');
+    await page.click('#credit-form button[type=submit]');
+    await textUntil(page.locator('#message'), (t) => t.startsWith('Credit of admin'), 'credit changed');
+    const actions = await waitFor('the audit table', async () => {
+      const list = await page.locator('#audit tbody tr td:nth-child(4)').allTextContents();
+      return list.length >= 4 ? list : undefined;
+    });
+    expect(actions.slice(0, 4)).toEqual(['user.credit', 'config.set', 'gateway.resume', 'gateway.pause']);
     await page.close();
   });
 

@@ -254,6 +254,35 @@ export class EventBus {
     return () => sub.unsubscribe();
   }
 
+  /**
+   * How far a durable consumer is behind: JetStream messages (event batches) not delivered yet
+   * (`pending`), delivered and not acked (`ackPending`), and the stream time of the oldest one not
+   * acked (the first message on the consumer's subject after its ack floor; null when none).
+   * Undefined when the consumer does not exist (its service never ran).
+   */
+  async consumerBacklog(
+    durable: string,
+    state: EventSubject,
+  ): Promise<{ pending: number; ackPending: number; oldestAt: number | null } | undefined> {
+    let info: Awaited<ReturnType<JetStreamManager['consumers']['info']>>;
+    try {
+      info = await this.jsm.consumers.info(this.streamName, durable);
+    } catch (err) {
+      if (/not found/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+    const pending = info.num_pending;
+    const ackPending = info.num_ack_pending;
+    if (pending + ackPending === 0) return { pending, ackPending, oldestAt: null };
+    // nats-server 2.9 answers `next_by_subj` on the plain message-get API; the client types only
+    // declare it for direct get.
+    const query = { seq: info.ack_floor.stream_seq + 1, next_by_subj: this.subject(state) };
+    const m = await this.jsm.streams
+      .getMessage(this.streamName, query as unknown as { seq: number })
+      .catch(() => null);
+    return { pending, ackPending, oldestAt: m ? m.time.getTime() : null };
+  }
+
   /** Deletes the stream (tests). */
   async deleteStream(): Promise<void> {
     await this.jsm.streams.delete(this.streamName).catch(() => undefined);

@@ -10,11 +10,13 @@ import {
 } from '@smsfleet/config';
 import { ConfigRepo, UsersRepo, isDuplicateKeyError, migrate } from '@smsfleet/db';
 import { cdrsToCsv, searchCdrs, type CdrSearch } from '@smsfleet/db';
-import { isDecimal } from '@smsfleet/core';
+import { isDecimal, maskCredentials } from '@smsfleet/core';
 import { SMS_STATES } from '@smsfleet/core';
 import { CliError } from './cli-error.js';
 import { smppConfigProblem, smppUrlProblem } from './smpp-validate.js';
 import type { CliContext } from './context.js';
+import { cliAudit } from './audit-commands.js';
+import { userAdminCommand } from './user-admin-commands.js';
 
 type Out = (line: string) => void;
 
@@ -54,6 +56,9 @@ export async function configCommand(ctx: CliContext, args: string[], out: Out): 
     const smppBad = smppConfigProblem(canonical, formatValue(canonical, parsed.value), await repo.getAll());
     if (smppBad) throw new CliError(smppBad);
     await repo.set(canonical, formatValue(canonical, parsed.value));
+    await cliAudit(ctx, 'config.set', canonical, {
+      value: displayValue(canonical, formatValue(canonical, parsed.value)),
+    });
     await ctx.notify('config');
     out(`${canonical}=${displayValue(canonical, formatValue(canonical, parsed.value))}`);
     return;
@@ -63,6 +68,7 @@ export async function configCommand(ctx: CliContext, args: string[], out: Out): 
 
 export async function userCommand(ctx: CliContext, args: string[], out: Out): Promise<void> {
   const [sub, ...rest] = args;
+  if (sub === 'credit' || sub === 'enable' || sub === 'disable') return userAdminCommand(ctx, args, out);
   const users = new UsersRepo(await ctx.database());
   if (sub === 'add') {
     const { values } = parseArgs({
@@ -87,6 +93,7 @@ export async function userCommand(ctx: CliContext, args: string[], out: Out): Pr
         type: values.admin ? 'admin' : 'user',
         credit: values.credit ?? '0',
       });
+      await cliAudit(ctx, 'user.add', `user:${u.id}`, { name: u.name, type: u.type, credit: u.credit });
       await ctx.notify('users');
       out(`user ${u.id} ${u.name} (${u.type}) credit ${u.credit}`);
     } catch (err) {
@@ -96,12 +103,32 @@ export async function userCommand(ctx: CliContext, args: string[], out: Out): Pr
     }
     return;
   }
+  if (sub === 'passwd') {
+    // A new password: stored as a scrypt hash (and a sealed copy for authmd5 when the server has
+    // SMSFLEET_SECRET_KEY). Caches of running services notice the new hash at once.
+    const { values } = parseArgs({
+      args: rest,
+      options: { name: { type: 'string' }, password: { type: 'string' } },
+      strict: true,
+    });
+    if (!values.name) throw new CliError('--name is required');
+    if (!values.password) throw new CliError('--password is required');
+    const u = await users.findByName(values.name);
+    if (!u) throw new CliError(`no user named ${values.name}`);
+    await users.setPassword(u.id, values.password);
+    await cliAudit(ctx, 'user.passwd', `user:${u.id}`, { name: u.name });
+    await ctx.notify('users');
+    out(`password of ${u.name} changed`);
+    return;
+  }
   if (sub === 'list') {
     for (const u of await users.list())
       out(`${u.id}\t${u.name}\t${u.type}\t${u.enabled ? 'enabled' : 'disabled'}\tcredit ${u.credit}`);
     return;
   }
-  throw new CliError('usage: smsfleet user add --name N --password P [--admin] [--credit X] | list');
+  throw new CliError(
+    'usage: smsfleet user add --name N --password P [--admin] [--credit X] | passwd --name N --password P | list',
+  );
 }
 
 /** Checks a gateway URL when it is saved, not at send time. */
@@ -142,8 +169,9 @@ export async function gatewayCommand(ctx: CliContext, args: string[], out: Out):
         type: 'smsgw',
         smsurl: values.url,
       });
+      await cliAudit(ctx, 'gateway.add', `gateway:${u.id}`, { name: u.name, url: u.smsurl });
       await ctx.notify('gateways');
-      out(`gateway ${u.id} ${u.name} ${u.smsurl}`);
+      out(`gateway ${u.id} ${u.name} ${maskCredentials(u.smsurl ?? '')}`);
     } catch (err) {
       if (isDuplicateKeyError(err) || (err as { code?: string }).code === 'DUPLICATE')
         throw new CliError(`a user named ${values.name} already exists`);
@@ -154,7 +182,8 @@ export async function gatewayCommand(ctx: CliContext, args: string[], out: Out):
   if (sub === 'list') {
     const list = await users.listGateways();
     if (list.length === 0) out('no SMS GW users (messages use the global smsurl)');
-    for (const g of list) out(`${g.id}\t${g.name}\t${g.enabled ? 'enabled' : 'disabled'}\t${g.smsurl ?? ''}`);
+    for (const g of list)
+      out(`${g.id}\t${g.name}\t${g.enabled ? 'enabled' : 'disabled'}\t${maskCredentials(g.smsurl ?? '')}`);
     return;
   }
   throw new CliError('usage: smsfleet gateway add --name N --url URL | list');

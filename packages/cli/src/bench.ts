@@ -27,6 +27,9 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
       concurrency: { type: 'string' },
       batch: { type: 'string' },
       key: { type: 'string' },
+      // single/bulk: authenticate as this user (authid + authpwd, entry sendsms) instead of authkey.
+      user: { type: 'string' },
+      password: { type: 'string' },
       text: { type: 'string', default: 'smsfleet benchmark message' },
     },
     strict: true,
@@ -41,6 +44,8 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
   const batch = Number(values.batch ?? (mode === 'batch' ? 10_000 : 500));
   if (!Number.isInteger(batch) || batch < 1 || batch > maxBatch)
     throw new CliError(`--batch must be 1..${maxBatch}`);
+  if (values.user !== undefined && mode === 'batch')
+    throw new CliError('--user/--password are for the single and bulk modes (batch uses --key)');
   const concurrency = Number(values.concurrency ?? (mode === 'single' ? 64 : 4));
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new CliError('--concurrency must be a positive integer');
@@ -89,8 +94,9 @@ export async function benchCommand(ctx: CliContext, args: string[], out: Out): P
       for (let k = 0; k < size; k++)
         numbers.push(`3670${String((mode === 'single' ? i : i * batch + k) % 10_000_000).padStart(7, '0')}`);
       const body = new URLSearchParams({
-        apientry: 'asendsms',
-        authkey: key,
+        ...(values.user !== undefined
+          ? { apientry: 'sendsms', authid: values.user, authpwd: values.password ?? '' }
+          : { apientry: 'asendsms', authkey: key }),
         anum: '1000',
         bnum: numbers.join(','),
         message: values.text,

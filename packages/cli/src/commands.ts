@@ -1,5 +1,7 @@
 import { startHttpSim } from '@smsfleet/smsc-sim';
 import { benchCommand } from './bench.js';
+import { CHAOS_USAGE, chaosCommand } from './chaos-command.js';
+import { FUZZ_USAGE, fuzzCommand } from './fuzz-command.js';
 import { gatewaySettingsCommand } from './gateway-commands.js';
 import { consoleCommand } from './console-command.js';
 import type { CliContext } from './context.js';
@@ -10,6 +12,9 @@ import { CDR_LIST_USAGE } from './admin-commands.js';
 import { priceCommand, routeCommand } from './routing-commands.js';
 import { webhookCommand } from './webhook-commands.js';
 import { benchReceiptsCommand } from './bench-receipts.js';
+import { AUDIT_USAGE, auditCommand } from './audit-commands.js';
+import { BAN_USAGE, banCommand } from './ban-commands.js';
+import { USER_ADMIN_USAGE } from './user-admin-commands.js';
 import {
   INBOX_USAGE,
   NUMBER_USAGE,
@@ -60,7 +65,12 @@ export const COMMANDS: Record<string, Command> = {
     help: 'config get KEY | set KEY VALUE | list global configuration (the seed keys)',
     run: configCommand,
   },
-  user: { help: 'user add --name N --password P [--admin] [--credit X] | user list', run: userCommand },
+  user: {
+    help: `user add --name N --password P [--admin] [--credit X] | user passwd --name N --password P | user list | ${USER_ADMIN_USAGE}`,
+    run: userCommand,
+  },
+  audit: { help: `${AUDIT_USAGE}   admin actions (newest first)`, run: auditCommand },
+  ban: { help: `${BAN_USAGE}   failed-login bans (fleet-wide)`, run: banCommand },
   gateway: {
     help: 'gateway add --name N --url URL [--set k=v ...] | list | set ID k=v ... | settings ID | test ID --to N --text T',
     run: gatewaySettingsCommand,
@@ -93,8 +103,10 @@ export const COMMANDS: Record<string, Command> = {
     help: 'console "asendsms,TONUMBER>Hello"     run an admin API command in Mizu console syntax',
     run: consoleCommand,
   },
+  chaos: { help: CHAOS_USAGE, run: chaosCommand },
+  fuzz: { help: FUZZ_USAGE, run: fuzzCommand },
   bench: {
-    help: 'bench --count N [--mode single|bulk|batch] [--batch N]  benchmark the running fleet',
+    help: 'bench --count N [--mode single|bulk|batch] [--batch N] [--user U --password P]  benchmark the running fleet',
     run: benchCommand,
   },
   sim: {

@@ -1,6 +1,7 @@
 import { EventBus } from '@smsfleet/bus';
 import { createDb, ensureDatabase, migrate, type Knex } from '@smsfleet/db';
 import { readInfraEnv, type InfraEnv } from '@smsfleet/runtime';
+import { resolveSecretKey } from './secret-key-file.js';
 
 /** Connections a command needs, opened lazily and closed once at the end. */
 export class CliContext {
@@ -10,6 +11,9 @@ export class CliContext {
 
   constructor(readonly env: NodeJS.ProcessEnv) {
     this.infra = readInfraEnv(env);
+    // SMSFLEET_SECRET_KEY (or the state folder's key): passwords set by the CLI get their sealed
+    // copy under the same key as the fleet's.
+    resolveSecretKey(env);
   }
 
   get apiUrl(): string {

@@ -5,8 +5,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigRepo, UsersRepo } from '@smsfleet/db';
 import { CliError } from './cli-error.js';
+import { cliAudit } from './audit-commands.js';
 import type { CliContext } from './context.js';
 import { FLEET_PROCESSES, LOG_DIR, REPO_ROOT, RUN_DIR } from './paths.js';
+import { resolveSecretKey } from './secret-key-file.js';
 
 type Out = (line: string) => void;
 
@@ -74,6 +76,9 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
       1,
     );
 
+  // The server secret (sealed passwords for authmd5, lookup tags): the environment's, else the
+  // state folder's, else a new one stored there. Before the migrations, which seal with it.
+  const secretKey = resolveSecretKey(ctx.env, { generate: true });
   const db = await ctx.database();
   const config = new ConfigRepo(db);
   const users = new UsersRepo(db);
@@ -85,6 +90,7 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
   if (!apiKey) {
     apiKey = randomBytes(16).toString('hex');
     await config.set('apiv2key', apiKey);
+    await cliAudit(ctx, 'config.set', 'apiv2key', { value: '***', generatedBy: 'up' });
     out('apiv2key was empty: generated one for this server');
   }
   const gateways = await users.listGateways();
@@ -95,6 +101,11 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
       password: '',
       type: 'smsgw',
       smsurl: `SMPP;server=127.0.0.1;serverport=${smppPort};username=smsfleet;password=smsfleet`,
+    });
+    await cliAudit(ctx, 'gateway.add', `gateway:${gw.id}`, {
+      name: gw.name,
+      url: gw.smsurl,
+      createdBy: 'up',
     });
     out(`created demo SMS gateway ${gw.id} (demo-smpp) pointing at the built-in SMPP simulator`);
   } else if (smppPort !== undefined) {
@@ -109,6 +120,11 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
       type: 'smsgw',
       smsurl: `http://127.0.0.1:${simPort}/send?to=[tonum]&from=[fromnum]&text=[message]&id=[smsid]`,
     });
+    await cliAudit(ctx, 'gateway.add', `gateway:${gw.id}`, {
+      name: gw.name,
+      url: gw.smsurl,
+      createdBy: 'up',
+    });
     out(`created demo SMS gateway ${gw.id} (demo-sim) pointing at the built-in simulator`);
   }
 
@@ -122,6 +138,7 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
       port,
       env: {
         ...ctx.env,
+        ...(secretKey ? { SMSFLEET_SECRET_KEY: secretKey } : {}),
         [p.portEnv]: String(port),
         ...(p.name === 'smsc-sim' && smppPort !== undefined ? { SIM_SMPP_PORT: String(smppPort) } : {}),
       },

@@ -20,6 +20,7 @@ import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
 import { REPO_ROOT } from './paths.js';
 import { testSmppGateway } from './gateway-test-smpp.js';
+import { cliAudit } from './audit-commands.js';
 
 type Out = (line: string) => void;
 
@@ -43,6 +44,13 @@ function showSetting(key: string, value: unknown): string {
   if (key === 'smssendheader') return maskHeaders(v).replace(/\n/g, '\\n');
   if (key === 'smssenddata') return maskBody(v).replace(/\n/g, '\\n');
   return v;
+}
+
+/** Settings as written to the audit log: the same masking as on screen. */
+function settingsForAudit(settings: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(settings)) out[k] = v === undefined ? '' : showSetting(k, v);
+  return out;
 }
 
 const USAGE =
@@ -77,6 +85,7 @@ export async function gatewaySettingsCommand(ctx: CliContext, args: string[], ou
     const id = /^gateway (\d+) /.exec(created)?.[1];
     if (pairs.length && id) {
       await new GatewaySettingsRepo(await ctx.database()).merge(Number(id), { ...settings });
+      await cliAudit(ctx, 'gateway.settings', `gateway:${id}`, { set: settingsForAudit(settings) });
       await ctx.notify('gateways');
       for (const [k, v] of Object.entries(settings)) out(`  ${k}=${showSetting(k, v)}`);
     }
@@ -96,6 +105,7 @@ export async function gatewaySettingsCommand(ctx: CliContext, args: string[], ou
       if (!gw || gw.type !== 'smsgw') throw new CliError(`no SMS GW user with id ${id}`);
     }
     const merged = await new GatewaySettingsRepo(db).merge(id, { ...patch });
+    await cliAudit(ctx, 'gateway.settings', `gateway:${id}`, { set: settingsForAudit(patch) });
     await ctx.notify('gateways');
     out(`gateway ${id} settings:`);
     for (const [k, v] of Object.entries(merged)) out(`  ${k}=${showSetting(k, v)}`);

@@ -3,6 +3,7 @@ import { isDecimal } from '@smsfleet/core';
 import { InboxRepo, RechargeRepo, RegisteredNumbersRepo, UsersRepo } from '@smsfleet/db';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
+import { cliAudit } from './audit-commands.js';
 
 type Out = (line: string) => void;
 
@@ -27,6 +28,13 @@ export async function rechargeCommand(ctx: CliContext, args: string[], out: Out)
     if (!Number.isInteger(count) || count < 1 || count > 10_000)
       throw new CliError('--count must be an integer between 1 and 10000');
     const codes = await repo.create(values.value, count);
+    // The codes themselves are bearer credit: only their ids go to the audit log.
+    await cliAudit(ctx, 'recharge.add', `recharge:${codes[0]?.id ?? ''}`, {
+      value: values.value,
+      count,
+      firstId: codes[0]?.id,
+      lastId: codes[codes.length - 1]?.id,
+    });
     if (values.json) out(JSON.stringify(codes.map((c) => ({ id: c.id, code: c.code, value: c.value }))));
     else for (const c of codes) out(`${c.code}\t${c.value}`);
     return;
@@ -133,7 +141,7 @@ export async function numberCommand(ctx: CliContext, args: string[], out: Out): 
     await repo.setContact(userId, { email: values.email, pin: values.pin, chatEndpoint: values.chat });
     await ctx.notify('users');
     const u = (await repo.userById(userId))!;
-    out(`${u.name}: email ${u.email || '-'}, pin ${u.pin ? 'set' : '-'}, chat ${u.chatEndpoint || '-'}`);
+    out(`${u.name}: email ${u.email || '-'}, pin ${u.pinHash ? 'set' : '-'}, chat ${u.chatEndpoint || '-'}`);
     return;
   }
   throw new CliError(`usage: smsfleet ${NUMBER_USAGE}`);

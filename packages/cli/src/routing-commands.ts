@@ -19,6 +19,7 @@ import {
 } from '@smsfleet/db';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
+import { cliAudit } from './audit-commands.js';
 
 type Out = (line: string) => void;
 
@@ -82,6 +83,7 @@ export async function routeCommand(ctx: CliContext, args: string[], out: Out): P
     const bad = validateRouteRule(rule);
     if (bad) throw new CliError(bad);
     const r = await routes.add(rule);
+    await cliAudit(ctx, 'route.add', `route:${r.id}`, { ...rule, gateway: gw.name });
     await ctx.notify('routes');
     out(
       `route ${r.id}: ${r.patternType} ${r.pattern || '(any)'} -> ${gw.name} (${gw.id}) priority ${r.priority} weight ${r.weight}`,
@@ -116,6 +118,7 @@ export async function routeCommand(ctx: CliContext, args: string[], out: Out): P
     const id = Number(rest[0]);
     if (!Number.isInteger(id) || id <= 0) throw new CliError('usage: smsfleet route rm ID');
     if (!(await routes.remove(id))) throw new CliError(`no route ${id}`);
+    await cliAudit(ctx, 'route.remove', `route:${id}`);
     await ctx.notify('routes');
     out(`route ${id} removed`);
     return;
@@ -157,6 +160,7 @@ export async function priceCommand(ctx: CliContext, args: string[], out: Out): P
     if (bad) throw new CliError(bad);
     try {
       const p = await prices.add(rule);
+      await cliAudit(ctx, 'price.add', `price:${p.id}`, { ...rule });
       await ctx.notify('prices');
       out(`price ${p.id}: prefix ${p.prefix || '(any)'} ${p.price} per SMS${scope(p.userId, p.packet)}`);
     } catch (err) {
@@ -183,6 +187,7 @@ export async function priceCommand(ctx: CliContext, args: string[], out: Out): P
     const id = Number(rest[0]);
     if (!Number.isInteger(id) || id <= 0) throw new CliError('usage: smsfleet price rm ID');
     if (!(await prices.remove(id))) throw new CliError(`no price ${id}`);
+    await cliAudit(ctx, 'price.remove', `price:${id}`);
     await ctx.notify('prices');
     out(`price ${id} removed`);
     return;
@@ -199,6 +204,7 @@ export async function priceCommand(ctx: CliContext, args: string[], out: Out): P
     if (!/^[A-Za-z0-9_.-]{0,64}$/.test(values.packet))
       throw new CliError('--packet: 0-64 letters, digits, _ . -');
     await prices.setUserPacket(uid, values.packet);
+    await cliAudit(ctx, 'price.packet', `user:${uid}`, { packet: values.packet });
     await ctx.notify('users');
     out(`user ${values.user} price packet ${values.packet || '(none)'}`);
     return;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ApiKeysRepo, ConfigRepo, UsersRepo } from '@smsfleet/db';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
+import { cliAudit } from './audit-commands.js';
 
 type Out = (line: string) => void;
 
@@ -43,6 +44,11 @@ export async function apikeyCommand(ctx: CliContext, args: string[], out: Out): 
     if (!user) throw new CliError(`no user named ${values.user}`);
     if (user.type === 'smsgw') throw new CliError(`${values.user} is an SMS GW user, not a sender`);
     const { key, token } = await keys.create(user.id, values.label ?? '');
+    await cliAudit(ctx, 'apikey.create', `apikey:${key.id}`, {
+      user: user.name,
+      label: key.label,
+      prefix: key.tokenPrefix,
+    });
     out(token);
     process.stderr.write(
       `api key ${key.id} for ${user.name} (${user.type}); the key is shown only now: store it safely\n`,
@@ -81,6 +87,7 @@ export async function apikeyCommand(ctx: CliContext, args: string[], out: Out): 
     const id = Number(rest[0]);
     if (!Number.isInteger(id) || id < 1) throw new CliError('usage: smsfleet apikey revoke ID');
     if (!(await keys.revoke(id))) throw new CliError(`no active API key ${id}`);
+    await cliAudit(ctx, 'apikey.revoke', `apikey:${id}`);
     // Running api-gateways drop their key cache at once (else within seconds).
     await ctx.notify('users');
     out(`api key ${id} revoked`);

@@ -5,6 +5,7 @@ import { Queue, createRedis } from '@smsfleet/queue';
 import { CliError } from './cli-error.js';
 type Out = (line: string) => void;
 import type { CliContext } from './context.js';
+import { cliAudit } from './audit-commands.js';
 
 async function withQueue<T>(ctx: CliContext, name: string, fn: (q: Queue) => Promise<T>): Promise<T> {
   const redis = createRedis(ctx.infra.redisUrl, 'cli');
@@ -40,6 +41,7 @@ export async function webhookCommand(ctx: CliContext, args: string[], out: Out):
     await db('users')
       .where({ id: user.id })
       .update({ webhook_url: values.url || null, webhook_secret: secret });
+    await cliAudit(ctx, 'webhook.set', `user:${user.id}`, { name: user.name, url: values.url });
     out(
       values.url
         ? `webhook of ${user.name}: ${values.url}\nsigning secret (shown once): ${secret}`

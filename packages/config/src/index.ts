@@ -20,3 +20,4 @@ export {
   type ConfigChangeListener,
   type ConfigStoreOptions,
 } from './config-store.js';
+export { checkConfigChange, smppConfigProblem, smppUrlProblem } from './change-check.js';

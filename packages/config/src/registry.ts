@@ -198,6 +198,19 @@ export const CONFIG_KEYS = [
     1,
     'Convert SIP IM to SMS: 0 no, 1 to mobiles only, 2 to all phone numbers, 3 to all destinations.',
   ),
+  // Not seed keys (SIP front, issue 11): how sendsmsmessages=1 decides "mobile".
+  entry(
+    'sendsmsmessages_country',
+    strMatching(/^[A-Za-z]{2}$/, 'a two-letter ISO 3166 country code'),
+    '',
+    'Country of SIP targets dialled without an international prefix (e.g. HU); empty: only +/00 numbers are recognised as mobile.',
+  ),
+  entry(
+    'sendsmsmessages_mobileprefixes',
+    strMatching(/^\+?\d+(?:\s*,\s*\+?\d+)*$/, 'a comma-separated list of digit prefixes'),
+    '',
+    'Extra number prefixes always treated as mobile by sendsmsmessages=1 (comma-separated, e.g. 3620,3630).',
+  ),
   // -- billing ---------------------------------------------------------------------------------
   entry('smsprice', decimal(), '0', 'Default price of one SMS (per smstime) when no price setup matches.'),
   entry(
@@ -365,9 +378,124 @@ export const CONFIG_KEYS = [
     'Milliseconds sendsmssync/asendsmssync (and smsthread=0) wait for the status before ERROR timeout.',
   ),
   entry('callingcardauth', int(0, 12), 12, 'How PIN-style authentication identifies the user (0-12).'),
+  // Not seed keys: the failed-authentication ban list (Mizu's IP/user ban), fleet-wide in Redis.
+  entry('authban_window', int(10, 86_400, ' (s)'), 600, 'Seconds over which failed logins are counted.'),
+  entry(
+    'authban_slowafter',
+    int(0, 1_000_000),
+    5,
+    'Failed logins (per address or user, in the window) after which answers are slowed (0: never).',
+  ),
+  entry(
+    'authban_delayms',
+    int(0, 60_000, ' (ms)'),
+    500,
+    'Delay added per failed login beyond authban_slowafter.',
+  ),
+  entry(
+    'authban_maxdelayms',
+    int(0, 60_000, ' (ms)'),
+    5000,
+    'Longest delay of a slowed authentication answer.',
+  ),
+  entry(
+    'authban_addressafter',
+    int(0, 1_000_000),
+    20,
+    'Failed logins from one client address in the window that ban the address (0: never).',
+  ),
+  entry(
+    'authban_userafter',
+    int(0, 1_000_000),
+    50,
+    'Failed logins for one user name in the window that ban the user name (0: never).',
+  ),
+  entry(
+    'authban_time',
+    int(1, 31_536_000, ' (s)'),
+    900,
+    'Seconds a ban lasts (`smsfleet ban clear` lifts it).',
+  ),
+  entry(
+    'authban_ignoreip',
+    str(),
+    '127.0.0.1, ::1',
+    'Client addresses/CIDR ranges never counted nor banned for failed logins (empty: none).',
+  ),
   entry('defcallbackivr', str(), '', 'Campaign (IVR) used for SMS callbacks.'),
   entry('httpsmcallbackip', str(), '', 'Accept SMS callbacks only from this IP address (empty: anywhere).'),
   entry('uauthverify', bool(), false, 'Verify sign-ups with an SMS code.'),
+  // Not seed keys: the details of uauthverify (API entries uauthverifysend / uauthverifycheck).
+  entry('uauthverify_codelength', int(4, 10), 6, 'Digits of an SMS verification code (4-10).'),
+  entry('uauthverify_ttl', int(30, 86_400, ' (s)'), 300, 'Seconds an SMS verification code stays valid.'),
+  entry('uauthverify_maxattempts', int(1, 20), 5, 'Wrong guesses allowed per verification code.'),
+  entry(
+    'uauthverify_text',
+    strMax(300),
+    'Your verification code is [code] (valid [minutes] min).',
+    'Text of the verification SMS: [code] is the code, [minutes] its validity.',
+  ),
+  entry('uauthverify_from', strMax(32), '', 'Sender of verification SMS (empty: the gateway default).'),
+  entry(
+    'uauthverify_charge',
+    bool(),
+    false,
+    'Charge verification SMS to the authenticated requester (false: sent by the server, uncharged).',
+  ),
+  entry('uauthverify_ratenumber', int(0, 1_000_000), 3, 'Codes sent to one number per hour (0: no limit).'),
+  entry(
+    'uauthverify_rateip',
+    int(0, 1_000_000),
+    10,
+    'Codes requested per client address per hour (0: no limit).',
+  ),
+  entry(
+    'uauthverify_rateuser',
+    int(0, 1_000_000),
+    20,
+    'Codes requested per authenticated user per hour (0: no limit).',
+  ),
+  entry(
+    'uauthverify_checkrateip',
+    int(0, 1_000_000),
+    30,
+    'Code checks per client address per hour (0: no limit).',
+  ),
+  // Not seed keys: administrative alerts by SMS (the api-gateway's alert monitor).
+  entry('smsalertnumbers', str(), '', 'Admin numbers for alert SMS, separated by , or ; (empty: no alerts).'),
+  entry('smsalertgateway', int(0), 0, 'Gateway (SMS GW user id) alerts go through (0: normal routing).'),
+  entry(
+    'smsalertrepeat',
+    int(10, 604_800, ' (s)'),
+    1800,
+    'Seconds before the same alert (kind + subject) is sent again.',
+  ),
+  entry('smsalertcircuit', bool(), true, 'Alert when a gateway circuit breaker opens.'),
+  entry('smsalertqueuedepth', int(0), 10_000, 'Alert when a gateway has this many queued messages (0: off).'),
+  entry(
+    'smsalertbillinglag',
+    int(0),
+    300,
+    'Alert when the oldest unbilled final state is this many seconds old (0: off).',
+  ),
+  entry(
+    'smsalertbillingpending',
+    int(0),
+    0,
+    'Alert when billing has this many event batches pending (0: off).',
+  ),
+  entry(
+    'smsalertdeliveryrate',
+    int(0, 100, ' (%)'),
+    0,
+    'Alert when a gateway delivers (or hands over) below this percent (0: off).',
+  ),
+  entry(
+    'smsalertdeliverymin',
+    int(1),
+    20,
+    'Final states needed in the 5-minute window before delivery-rate alerts.',
+  ),
   // -- SMS commands and inbound email (smsreceive_route 2-4) ------------------------------------
   entry(
     'anumberhandling',

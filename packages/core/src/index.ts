@@ -16,3 +16,7 @@ export * from './smpp-status.js';
 export * from './inbound.js';
 export * from './inbound-extract.js';
 export * from './sms-command.js';
+export * from './secrets.js';
+export * from './verify-code.js';
+export * from './alerts.js';
+export * from './sip-target.js';

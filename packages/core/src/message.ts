@@ -98,6 +98,11 @@ export type SubmitResult =
       latencyMs: number;
       /** The provider asked us to wait this long before retrying (HTTP 429/503 Retry-After). */
       retryAfterMs?: number;
+      /**
+       * The provider refused to take the message because we send too fast (HTTP 429): it does
+       * not have it, so sending it again later is safe and is not a failed attempt.
+       */
+      throttled?: boolean;
     };
 
 /** One state transition of one message, as carried inside an event batch. */

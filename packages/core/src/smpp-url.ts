@@ -343,9 +343,12 @@ function splitPairs(text: string, source: string): Array<[key: string, value: st
       throw new SmppConfigError(`${source}: "${item}" is not a key=value pair`);
     }
     const key = item.slice(0, eq).trim().toLowerCase();
-    const value = item.slice(eq + 1);
+    let value = item.slice(eq + 1);
     if (key === '') throw new SmppConfigError(`${source}: "${item}" has no key`);
     if (key === 'extraconfig') {
+      // `extraconfig=extraconfig=...` is one level however often it is repeated (no deep recursion).
+      const nested = /^\s*extraconfig\s*=/i;
+      while (nested.test(value)) value = value.replace(nested, '');
       // extraconfig=SourceTON=1;DestinationTON=1 arrives here as "SourceTON=1" then more pairs.
       if (value.trim() === '') continue;
       const inner = splitPairs(value, `${source} extraconfig`);
@@ -438,7 +441,8 @@ export function parseSmppUrl(url: string, opts: SmppResolveOptions = {}): SmppGa
       tls[key === 'sslencoding' ? 'sslencodig' : key] = value;
       continue;
     }
-    const set = SETTERS[key];
+    // Own keys only: `constructor` or `__proto__` must be unknown parameters, not Object's members.
+    const set = Object.hasOwn(SETTERS, key) ? SETTERS[key] : undefined;
     if (!set) {
       throw new SmppConfigError(
         `unknown SMPP parameter "${key}"${source === 'url' ? '' : ` (from ${source})`}; known: ${[...Object.keys(SETTERS), ...TLS_KEYS].join(', ')}`,

@@ -82,7 +82,9 @@ export function parseSmsCommand(text: string): ParsedCommand {
   const tokens = commandTokens(text);
   if (tokens.length === 0) return bad('empty command');
   if (tokens.length > MAX_TOKENS) return bad('too many words for a command');
-  const kw = KEYWORDS[tokens[0]!.toLowerCase()];
+  const first = tokens[0]!.toLowerCase();
+  // Own keys only: `constructor` or `__proto__` is a word of the command, not a keyword.
+  const kw = Object.hasOwn(KEYWORDS, first) ? KEYWORDS[first] : undefined;
   const a = kw ? tokens.slice(1) : tokens;
   const [a0 = '', a1 = '', a2 = '', a3 = ''] = a;
   const up = { kind: 'userpass' as const, username: a0, password: a1 };
@@ -270,16 +272,34 @@ export interface PinUser {
   pin: string;
 }
 
-/** Whether `token` identifies `user` in one of `forms`. Empty secrets never match. */
+/**
+ * One way a pincode token may identify a user: it IS the user name, or a part of it must match the
+ * user's (hashed) pin or password.
+ */
+export type PinCheck = { secret: 'name' } | { secret: 'pin' | 'password'; value: string };
+
+/**
+ * The checks under which `token` identifies the user called `name` in one of `forms`: the token
+ * identifies the user when ANY of them holds. Secrets are stored hashed, so the caller verifies the
+ * `pin`/`password` values against the hashes; no check carries an empty value.
+ */
+export function pinChecks(token: string, name: string, forms: ReadonlySet<PinForm>): PinCheck[] {
+  if (token === '') return [];
+  const out: PinCheck[] = [];
+  if (forms.has('pin')) out.push({ secret: 'pin', value: token });
+  if (forms.has('username') && token === name) out.push({ secret: 'name' });
+  if (forms.has('password')) out.push({ secret: 'password', value: token });
+  const rest = token.length > name.length && token.startsWith(name) ? token.slice(name.length) : '';
+  if (rest !== '' && forms.has('username+password')) out.push({ secret: 'password', value: rest });
+  if (rest !== '' && forms.has('username+pin')) out.push({ secret: 'pin', value: rest });
+  return out;
+}
+
+/** Whether `token` identifies `user` (secrets in clear) in one of `forms`. Empty secrets never match. */
 export function pinMatches(token: string, user: PinUser, forms: ReadonlySet<PinForm>): boolean {
-  if (token === '') return false;
-  if (forms.has('pin') && user.pin !== '' && token === user.pin) return true;
-  if (forms.has('username') && token === user.name) return true;
-  if (forms.has('password') && user.password !== '' && token === user.password) return true;
-  if (forms.has('username+password') && user.password !== '' && token === user.name + user.password)
-    return true;
-  if (forms.has('username+pin') && user.pin !== '' && token === user.name + user.pin) return true;
-  return false;
+  return pinChecks(token, user.name, forms).some(
+    (c) => c.secret === 'name' || (user[c.secret] !== '' && user[c.secret] === c.value),
+  );
 }
 
 /**

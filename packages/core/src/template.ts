@@ -27,7 +27,11 @@ export interface TemplateValues {
   clientip: string;
 }
 
-export type TemplateEscape = 'url' | 'none' | 'json' | 'xml';
+/**
+ * How substituted values are escaped: `url` (percent-encoding), `json` (inside a JSON string),
+ * `xml` (text or attribute), `header` (a header line value) or `none` (an exec argument).
+ */
+export type TemplateEscape = 'url' | 'none' | 'json' | 'xml' | 'header';
 
 export type TemplatePart =
   | { kind: 'text'; text: string }
@@ -131,9 +135,33 @@ const XML_ENTITIES: Record<string, string> = {
   "'": '&apos;',
 };
 const XML_SPECIAL = /[&<>"']/g;
+// Characters outside XML 1.0's Char production (control characters, U+FFFE/U+FFFF, lone
+// surrogates) make the whole document not well-formed, even as character references.
+const XML_ILLEGAL =
+  // eslint-disable-next-line no-control-regex -- control characters are the point here
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function xmlEscape(s: string): string {
-  return s.replace(XML_SPECIAL, (c) => XML_ENTITIES[c] ?? c);
+  return s.replace(XML_ILLEGAL, '\ufffd').replace(XML_SPECIAL, (c) => XML_ENTITIES[c] ?? c);
+}
+
+const utf8 = new TextEncoder();
+// CR and LF would start a new header line; the other control characters are refused by HTTP.
+// eslint-disable-next-line no-control-regex -- control characters are the point here
+const HEADER_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
+// eslint-disable-next-line no-control-regex -- control characters are the point here
+const NOT_ASCII = /[^\u0000-\u007f]/;
+
+/**
+ * A header value is a line of octets: control characters become spaces, and text beyond ASCII is
+ * sent as its UTF-8 octets (what servers decode it as), one character per octet.
+ */
+function headerEscape(s: string): string {
+  const flat = s.replace(HEADER_CONTROL, ' ');
+  if (!NOT_ASCII.test(flat)) return flat;
+  let out = '';
+  for (const b of utf8.encode(flat)) out += String.fromCharCode(b);
+  return out;
 }
 
 const ESCAPERS: Record<TemplateEscape, (s: string) => string> = {
@@ -141,6 +169,7 @@ const ESCAPERS: Record<TemplateEscape, (s: string) => string> = {
   none: (s) => s,
   json: jsonEscape,
   xml: xmlEscape,
+  header: headerEscape,
 };
 
 export function compileTemplate(template: string): CompiledTemplate {

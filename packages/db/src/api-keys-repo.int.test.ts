@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../test/test-db.js';
-import { API_KEY_PREFIX, ApiKeysRepo, hashApiKey } from './api-keys-repo.js';
+import { isSecretHash, verifySecret } from '@smsfleet/security';
+import { API_KEY_PREFIX, ApiKeysRepo, apiKeyIdOf, hashApiKey } from './api-keys-repo.js';
 import { BatchesRepo } from './batches-repo.js';
 import { UsersRepo } from './users-repo.js';
 
@@ -18,11 +19,19 @@ describe('ApiKeysRepo and BatchesRepo', () => {
     const { key, token } = await repo.create(userId, 'ci');
     expect(token.startsWith(API_KEY_PREFIX)).toBe(true);
     expect(token.length).toBeGreaterThan(40);
+    expect(apiKeyIdOf(token)).toBe(key.id);
     const rows = (await t.db('api_keys').select('*')) as Record<string, unknown>[];
-    expect(JSON.stringify(rows)).not.toContain(token);
-    expect(rows[0]!.token_hash).toBe(hashApiKey(token));
+    expect(JSON.stringify(rows)).not.toContain(token.slice(20));
+    expect(JSON.stringify(rows)).not.toContain(hashApiKey(token));
+    expect(isSecretHash(String(rows[0]!.secret_hash))).toBe(true);
+    expect(await verifySecret(hashApiKey(token), String(rows[0]!.secret_hash))).toBe(true);
     expect((await repo.findByToken(token))?.id).toBe(key.id);
     expect(await repo.findByToken(`${token}x`)).toBeUndefined();
+    // The right id with a wrong secret, another key's id, garbage: no key.
+    expect(await repo.findByToken(token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')))).toBeUndefined();
+    expect(await repo.findByToken(`sfk_${key.id + 1}.${token.split('.')[1]}`)).toBeUndefined();
+    expect(await repo.findByToken('sfk_')).toBeUndefined();
+    expect(await repo.findByToken('nonsense')).toBeUndefined();
     expect(await repo.revoke(key.id)).toBe(true);
     expect(await repo.revoke(key.id)).toBe(false);
     expect(await repo.findByToken(token)).toBeUndefined();

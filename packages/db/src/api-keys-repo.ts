@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { hashSecret, verifySecret } from '@smsfleet/security';
 
 /** Bearer tokens start with this, so a leaked one is recognisable (secret scanners, logs). */
 export const API_KEY_PREFIX = 'sfk_';
@@ -40,30 +41,45 @@ function toApiKey(r: ApiKeyRow): ApiKey {
 }
 
 /**
- * sha256 of the token. The token carries 256 random bits, so a plain fast hash is enough: a slow
- * password hash protects low-entropy secrets and would cost the hot path for nothing.
+ * sha256 (hex) of a token: the input of the stored scrypt hash (so rows made before tokens were
+ * scrypt-hashed could be converted), and a safe in-memory cache key (the token has 256 random bits).
  */
 export function hashApiKey(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-export function generateApiKeyToken(): string {
-  return `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+/** A token for key `id`: `sfk_<id>.<43 base64url characters>` (the id makes the check O(1)). */
+export function generateApiKeyToken(id: number): string {
+  return `${API_KEY_PREFIX}${id}.${randomBytes(32).toString('base64url')}`;
 }
+
+/** The key id a token names; undefined for tokens of the old form (`sfk_<base64url>`, no dot). */
+export function apiKeyIdOf(token: string): number | undefined {
+  const m = /^sfk_(\d{1,10})\.[A-Za-z0-9_-]{20,100}$/.exec(token);
+  return m ? Number(m[1]) : undefined;
+}
+
+type Verify = (subject: string, secret: string, stored: string) => Promise<boolean>;
 
 export class ApiKeysRepo {
   constructor(private readonly db: Knex) {}
 
   /** Creates a key; the returned token is the only time it exists outside the caller. */
   async create(userId: number, label = ''): Promise<{ key: ApiKey; token: string }> {
-    const token = generateApiKeyToken();
-    const [id] = await this.db('api_keys').insert({
-      user_id: userId,
-      token_hash: hashApiKey(token),
-      token_prefix: token.slice(0, API_KEY_PREFIX.length + 6),
-      label: label.slice(0, 64),
+    const { token, id } = await this.db.transaction(async (trx) => {
+      const [insertId] = await trx('api_keys').insert({
+        user_id: userId,
+        token_prefix: '',
+        label: label.slice(0, 64),
+      });
+      const newId = Number(insertId);
+      const t = generateApiKeyToken(newId);
+      await trx('api_keys')
+        .where({ id: newId })
+        .update({ secret_hash: await hashSecret(hashApiKey(t)), token_prefix: t.slice(0, 16) });
+      return { token: t, id: newId };
     });
-    const key = await this.findById(Number(id));
+    const key = await this.findById(id);
     if (!key) throw new Error(`api key ${String(id)} vanished after insert`);
     return { key, token };
   }
@@ -73,20 +89,26 @@ export class ApiKeysRepo {
     return r && toApiKey(r);
   }
 
-  /** The enabled key with this token, if any. */
-  findByToken(token: string): Promise<ApiKey | undefined> {
-    return this.findByHash(hashApiKey(token));
+  /**
+   * The enabled key this token belongs to, if any: one row by the id in the token (old tokens: the
+   * rows with the same first characters), its scrypt hash checked with `verify` (e.g. a cached
+   * SecretVerifier's `verify`; plain scrypt by default).
+   */
+  async findByToken(token: string, verify?: Verify): Promise<ApiKey | undefined> {
+    if (!token.startsWith(API_KEY_PREFIX) || token.length > 200) return undefined;
+    const check: Verify = verify ?? ((_s, secret, stored) => verifySecret(secret, stored));
+    const id = apiKeyIdOf(token);
+    const q = this.db('api_keys')
+      .select([...COLUMNS, 'secret_hash'])
+      .where({ enabled: true });
+    if (id !== undefined) q.andWhere({ id });
+    else if (token.includes('.')) return undefined;
+    else q.andWhere({ token_prefix: token.slice(0, API_KEY_PREFIX.length + 6) }).limit(8);
+    const rows = (await q) as (ApiKeyRow & { secret_hash: string })[];
+    const digest = hashApiKey(token);
+    for (const r of rows) if (await check(`apikey:${r.id}`, digest, r.secret_hash)) return toApiKey(r);
+    return undefined;
   }
-
-  /** The enabled key with this token hash (see hashApiKey), if any. */
-  async findByHash(tokenHash: string): Promise<ApiKey | undefined> {
-    const r = (await this.db('api_keys')
-      .select(COLUMNS)
-      .where({ token_hash: tokenHash, enabled: true })
-      .first()) as ApiKeyRow | undefined;
-    return r && toApiKey(r);
-  }
-
   async list(filter: { userId?: number } = {}): Promise<ApiKey[]> {
     const q = this.db('api_keys').select(COLUMNS).orderBy('id');
     if (filter.userId !== undefined) q.where({ user_id: filter.userId });

@@ -2,6 +2,9 @@ import type { Knex } from 'knex';
 
 export type EmailState = 'none' | 'pending' | 'sent' | 'failed';
 
+/** Chat delivery by SIP MESSAGE: reached the contact, gave up, or nobody registered. */
+export type SipChatState = 'delivered' | 'failed' | 'no-contact';
+
 /** One inbound message as stored: in the user's inbox when `chat`, else kept for the record. */
 export interface InboxMessage {
   id: number;
@@ -138,6 +141,23 @@ export class InboxRepo {
   /** Makes a message visible in the inbox (email failed or impossible: it must not be lost). */
   async showInInbox(moId: string): Promise<void> {
     await this.db('inbox').where({ mo_id: moId }).update({ chat: true });
+  }
+
+  /** The outcome of delivering a chat message to the user's SIP contact (SIP front). */
+  async setSipState(moId: string, state: SipChatState, attempts: number, detail = ''): Promise<void> {
+    await this.db('inbox')
+      .where({ mo_id: moId })
+      .update({ sip_state: state, sip_attempts: attempts, sip_detail: detail.slice(0, 255) });
+  }
+
+  async getSipState(
+    moId: string,
+  ): Promise<{ state: SipChatState | ''; attempts: number; detail: string } | undefined> {
+    const r = (await this.db('inbox')
+      .select('sip_state', 'sip_attempts', 'sip_detail')
+      .where({ mo_id: moId })
+      .first()) as { sip_state: string; sip_attempts: number; sip_detail: string } | undefined;
+    return r && { state: r.sip_state as SipChatState | '', attempts: r.sip_attempts, detail: r.sip_detail };
   }
 
   async setCommand(moId: string, command: string): Promise<void> {

@@ -23,6 +23,7 @@ export type { Knex } from 'knex';
 export {
   API_KEY_PREFIX,
   ApiKeysRepo,
+  apiKeyIdOf,
   generateApiKeyToken,
   hashApiKey,
   type ApiKey,
@@ -37,7 +38,13 @@ export { BillingRepo, type Settlement, type SettleResult } from './billing-repo.
 export { searchCdrs, cdrsToCsv, type CdrSearch, type CdrSearchRow } from './cdr-search.js';
 export { LiveTable, type LiveTableOptions } from './live-table.js';
 export { loadRoutingTables, type RoutingTables } from './routing-tables.js';
-export { InboxRepo, type InboxInsert, type InboxMessage, type EmailState } from './inbox-repo.js';
+export {
+  InboxRepo,
+  type InboxInsert,
+  type InboxMessage,
+  type EmailState,
+  type SipChatState,
+} from './inbox-repo.js';
 export {
   RegisteredNumbersRepo,
   numberKey,
@@ -52,3 +59,11 @@ export {
 } from './callback-requests-repo.js';
 export { MoPartsRepo } from './mo-parts-repo.js';
 export { InboundCdrRepo, type InboundCdr } from './inbound-cdr-repo.js';
+export {
+  AUDIT_SOURCES,
+  AuditRepo,
+  type AuditEntry,
+  type AuditInsert,
+  type AuditSource,
+} from './audit-repo.js';
+export { CreditHoldsRepo, type CreditHold } from './credit-holds-repo.js';

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import { lookupTag, type SecretKey } from '@smsfleet/security';
 import { isDuplicateKeyError } from './errors.js';
+import { pinColumns, serverSecretKey } from './user-secrets.js';
 
 /** Numbers are stored as digits only, so `+3611` and `3611` are the same number. */
 export function numberKey(n: string): string {
@@ -10,9 +12,10 @@ export function numberKey(n: string): string {
 export interface InboundUser {
   id: number;
   name: string;
-  /** Plain text (Mizu needs it server-side). Never log it. */
-  password: string;
-  pin: string;
+  /** scrypt hash of the password ('' = none). Never log it. */
+  passwordHash: string;
+  /** scrypt hash of the pincode ('' = the user has no pincode). Never log it. */
+  pinHash: string;
   email: string;
   /** SIP URI or webhook URL for chat messages; empty: none. */
   chatEndpoint: string;
@@ -23,8 +26,8 @@ export interface InboundUser {
 interface Row {
   id: number;
   name: string;
-  password: string;
-  pin: string;
+  password_hash: string;
+  pin_hash: string;
   email: string;
   chat_endpoint: string;
   type: string;
@@ -34,8 +37,8 @@ interface Row {
 const COLUMNS = [
   'users.id',
   'users.name',
-  'users.password',
-  'users.pin',
+  'users.password_hash',
+  'users.pin_hash',
   'users.email',
   'users.chat_endpoint',
   'users.type',
@@ -46,8 +49,8 @@ function toUser(r: Row): InboundUser {
   return {
     id: Number(r.id),
     name: r.name,
-    password: r.password,
-    pin: r.pin,
+    passwordHash: r.password_hash,
+    pinHash: r.pin_hash,
     email: r.email,
     chatEndpoint: r.chat_endpoint,
     type: r.type,
@@ -62,7 +65,15 @@ export type RegisterResult = 'added' | 'already-yours' | 'taken';
  * to, caller-id authentication by the sender's number, and the `n` command adds one.
  */
 export class RegisteredNumbersRepo {
-  constructor(private readonly db: Knex) {}
+  private readonly key: SecretKey | undefined;
+
+  /** `secretKey`: for PIN/password lookup tags; by default `SMSFLEET_SECRET_KEY` from the environment. */
+  constructor(
+    private readonly db: Knex,
+    opts: { secretKey?: SecretKey | null } = {},
+  ) {
+    this.key = opts.secretKey === undefined ? serverSecretKey() : (opts.secretKey ?? undefined);
+  }
 
   async add(userId: number, number: string): Promise<RegisterResult> {
     const key = numberKey(number);
@@ -122,15 +133,18 @@ export class RegisteredNumbersRepo {
   /**
    * Users a pincode token could stand for: its pin, its name, its password, or its name as the
    * start of the token (name+password, name+pin typed together). Which of these count is
-   * `callingcardauth`'s business (core `pinMatches`); this only narrows the candidates.
+   * `callingcardauth`'s business (core `pinChecks`); this only narrows the candidates. PINs and
+   * passwords are found by their lookup tags, so a PIN or password alone finds its user only when
+   * the server has a secret key (`SMSFLEET_SECRET_KEY`).
    */
   async pinCandidates(token: string): Promise<InboundUser[]> {
     if (token === '') return [];
-    const rows = (await this.db('users')
-      .select(COLUMNS)
-      .where('pin', token)
-      .orWhere('name', token)
-      .orWhere('password', token)
+    const q = this.db('users').select(COLUMNS).where('name', token);
+    if (this.key) {
+      q.orWhere('pin_tag', lookupTag(this.key, 'pin', token));
+      q.orWhere('password_tag', lookupTag(this.key, 'password', token));
+    }
+    const rows = (await q
       .orWhereRaw('CHAR_LENGTH(name) < CHAR_LENGTH(?) AND LEFT(?, CHAR_LENGTH(name)) = name', [token, token])
       .orderBy('id')
       .limit(50)) as Row[];
@@ -141,9 +155,9 @@ export class RegisteredNumbersRepo {
     userId: number,
     contact: { email?: string; pin?: string; chatEndpoint?: string },
   ): Promise<boolean> {
-    const upd: Record<string, string> = {};
+    const upd: Record<string, string | null> = {};
     if (contact.email !== undefined) upd['email'] = contact.email;
-    if (contact.pin !== undefined) upd['pin'] = contact.pin;
+    if (contact.pin !== undefined) Object.assign(upd, await pinColumns(this.key, contact.pin));
     if (contact.chatEndpoint !== undefined) upd['chat_endpoint'] = contact.chatEndpoint;
     if (Object.keys(upd).length === 0) return true;
     return (await this.db('users').where({ id: userId }).update(upd)) > 0;

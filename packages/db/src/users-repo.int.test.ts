@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretKey, isSecretHash, lookupTag, openPassword, verifySecret } from '@smsfleet/security';
 import { DbError } from './errors.js';
 import { createTestDb, type TestDb } from '../test/test-db.js';
 import { UsersRepo } from './users-repo.js';
+
+const KEY = SecretKey.fromText('users-repo-test-key-0123456789abcdef');
 
 describe('UsersRepo', () => {
   let t: TestDb;
   let users: UsersRepo;
   beforeAll(async () => {
     t = await createTestDb();
-    users = new UsersRepo(t.db);
+    users = new UsersRepo(t.db, { secretKey: KEY });
   });
   afterAll(async () => {
     await t?.close();
@@ -19,7 +22,8 @@ describe('UsersRepo', () => {
     expect(u).toEqual({
       id: expect.any(Number),
       name: 'alice',
-      password: 'pässwörd',
+      passwordHash: expect.stringMatching(/^\$scrypt\$/),
+      passwordSealed: expect.stringMatching(/^g1\./),
       type: 'user',
       enabled: true,
       smsAllowed: true,
@@ -33,6 +37,38 @@ describe('UsersRepo', () => {
     expect(await users.findByName('alice')).toEqual(u);
     expect(await users.findByName('nobody')).toBeUndefined();
     expect(await users.findById(999_999)).toBeUndefined();
+    expect(await verifySecret('pässwörd', u.passwordHash)).toBe(true);
+    expect(await verifySecret('passwörd', u.passwordHash)).toBe(false);
+    expect(openPassword(KEY, u.passwordSealed!)).toBe('pässwörd');
+  });
+
+  it('stores no password in clear: hash, sealed copy and lookup tag only', async () => {
+    const u = await users.create({ name: 'dave', password: 'correct horse battery', type: 'user' });
+    const row = (await t.db('users').where({ id: u.id }).first()) as Record<string, unknown>;
+    expect(Object.keys(row)).not.toContain('password');
+    expect(JSON.stringify(row)).not.toContain('correct horse');
+    expect(isSecretHash(String(row['password_hash']))).toBe(true);
+    expect(row['password_tag']).toBe(lookupTag(KEY, 'password', 'correct horse battery'));
+    // A new password replaces all three.
+    expect(await users.setPassword(u.id, 'new one')).toBe(true);
+    const after = (await users.findById(u.id))!;
+    expect(after.passwordHash).not.toBe(u.passwordHash);
+    expect(await verifySecret('new one', after.passwordHash)).toBe(true);
+    expect(await verifySecret('correct horse battery', after.passwordHash)).toBe(false);
+    expect(openPassword(KEY, after.passwordSealed!)).toBe('new one');
+    expect(await users.setPassword(999_999, 'x')).toBe(false);
+    // Without a server key: hashed only, no sealed copy, no tag.
+    const plain = await new UsersRepo(t.db, { secretKey: null }).create({
+      name: 'erin',
+      password: 'pw',
+      type: 'user',
+    });
+    expect(plain.passwordSealed).toBeNull();
+    const erin = (await t.db('users').where({ id: plain.id }).first()) as Record<string, unknown>;
+    expect(erin['password_tag']).toBeNull();
+    await new UsersRepo(t.db, { secretKey: null }).setPassword(plain.id, '');
+    expect((await users.findById(plain.id))!.passwordHash).toBe('');
+    await t.db('users').whereIn('name', ['dave', 'erin']).delete();
   });
 
   it('keeps exact decimals and explicit flags', async () => {

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { type SecretKey } from '@smsfleet/security';
+import { passwordColumns, serverSecretKey } from './user-secrets.js';
 import { DbError, isDuplicateKeyError } from './errors.js';
 
 export type UserType = 'user' | 'admin' | 'smsgw';
@@ -7,8 +9,14 @@ export const USER_TYPES: readonly UserType[] = ['user', 'admin', 'smsgw'];
 export interface User {
   id: number;
   name: string;
-  /** Plain text: Mizu's authmd5 needs it server-side. Never log it. */
-  password: string;
+  /** scrypt hash (`$scrypt$...`); '' = no password set (nobody logs in with one). Never log it. */
+  passwordHash: string;
+  /**
+   * The password sealed under the server key (AES-256-GCM), only for challenge-response protocols
+   * that need the cleartext (Mizu `authmd5`, SIP digest): open it with `openPassword`. Null when
+   * the server had no `SMSFLEET_SECRET_KEY` when the password was set. Never log it.
+   */
+  passwordSealed: string | null;
   type: UserType;
   enabled: boolean;
   smsAllowed: boolean;
@@ -22,6 +30,7 @@ export interface User {
 
 export interface NewUser {
   name: string;
+  /** Plain; hashed (and sealed when the server has a key) before it is stored. */
   password: string;
   type: UserType;
   credit?: string;
@@ -34,7 +43,8 @@ export interface NewUser {
 interface UserRow {
   id: number;
   name: string;
-  password: string;
+  password_hash: string;
+  password_sealed: string | null;
   type: string;
   enabled: number;
   sms_allowed: number;
@@ -47,7 +57,8 @@ interface UserRow {
 const COLUMNS = [
   'id',
   'name',
-  'password',
+  'password_hash',
+  'password_sealed',
   'type',
   'enabled',
   'sms_allowed',
@@ -61,7 +72,8 @@ function toUser(r: UserRow): User {
   return {
     id: Number(r.id),
     name: r.name,
-    password: r.password,
+    passwordHash: r.password_hash,
+    passwordSealed: r.password_sealed,
     type: r.type as UserType,
     enabled: Boolean(r.enabled),
     smsAllowed: Boolean(r.sms_allowed),
@@ -73,16 +85,28 @@ function toUser(r: UserRow): User {
 }
 
 export class UsersRepo {
-  constructor(private readonly db: Knex) {}
+  private readonly key: SecretKey | undefined;
+
+  /**
+   * `secretKey`: the server key for sealed passwords and lookup tags; by default
+   * `SMSFLEET_SECRET_KEY` from the environment (none: passwords are only hashed).
+   */
+  constructor(
+    private readonly db: Knex,
+    opts: { secretKey?: SecretKey | null } = {},
+  ) {
+    this.key = opts.secretKey === undefined ? serverSecretKey() : (opts.secretKey ?? undefined);
+  }
 
   /** Throws DbError code 'DUPLICATE' when the name is taken. */
   async create(u: NewUser): Promise<User> {
     if (!USER_TYPES.includes(u.type)) throw new DbError('INVALID', `invalid user type: ${String(u.type)}`);
     let id: number;
+    const secrets = await passwordColumns(this.key, u.password);
     try {
       const [insertId] = await this.db('users').insert({
         name: u.name,
-        password: u.password,
+        ...secrets,
         type: u.type,
         enabled: u.enabled ?? true,
         sms_allowed: u.smsAllowed ?? true,
@@ -146,6 +170,18 @@ export class UsersRepo {
     const n = await (trx ?? this.db)('users')
       .where({ id })
       .update({ credit: this.db.raw('credit + CAST(? AS DECIMAL(30,6))', [amount]) });
+    return n > 0;
+  }
+
+  /**
+   * Sets a new password (hashed, sealed when the server has a key, tagged). '' removes it. Returns
+   * false if no such user. Verification caches notice by themselves: their entries are keyed by the
+   * stored hash.
+   */
+  async setPassword(id: number, password: string): Promise<boolean> {
+    const n = await this.db('users')
+      .where({ id })
+      .update(await passwordColumns(this.key, password));
     return n > 0;
   }
 

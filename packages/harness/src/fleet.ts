@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import {
   migrate,
   type Knex,
 } from '@smsfleet/db';
+import { SecretKey, generateSecretKeyText } from '@smsfleet/security';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -26,8 +28,12 @@ const ENTRIES = {
   verifier: 'services/verifier/dist/main.js',
   billing: 'services/billing/dist/main.js',
   inbound: 'services/inbound/dist/main.js',
+  // Opt-in (FleetOptions.sipGateway): not started by default, so other tests carry no SIP load.
+  'sip-gateway': 'services/sip-gateway/dist/main.js',
 } as const;
 export type ServiceName = keyof typeof ENTRIES;
+/** Services a fleet starts only when asked (an option, or named in `only`). */
+const OPT_IN: readonly ServiceName[] = ['sip-gateway'];
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -38,6 +44,20 @@ export async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** A port free for both TCP and UDP on 127.0.0.1 (SIP listens on both). */
+export async function freeSipPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await freePort();
+    const free = await new Promise<boolean>((resolve) => {
+      const u = dgram.createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no port free for both TCP and UDP');
 }
 
 export async function waitFor<T>(
@@ -74,8 +94,19 @@ export interface FleetOptions {
   config?: Record<string, string>;
   /** Start only these services (default: all). Ports are reserved for all, so url() works. */
   only?: ServiceName[];
+  /** Also start services/sip-gateway (SIP on `fleet.sipPort`, UDP and TCP). Default false. */
+  sipGateway?: boolean;
   /** How long a service may take to become ready (default 30 s; a loaded machine needs more). */
   readyTimeoutMs?: number;
+  /** Redis of this fleet (default `REDIS_URL` or the shared 6379), e.g. a PrivateRedis that a test kills. */
+  redisUrl?: string;
+  /** NATS of this fleet (default `NATS_URL` or the shared 4222), e.g. a PrivateNats that a test kills. */
+  natsUrl?: string;
+  /**
+   * The `DATABASE_URL` the services get, from the fleet's own (e.g. `(u) => proxy.via(u)` through a
+   * DbProxy that a test cuts). The harness itself (migrations, `db`, counts) always goes direct.
+   */
+  serviceDatabaseUrl?: (databaseUrl: string) => string;
 }
 
 /**
@@ -92,18 +123,23 @@ export class Fleet {
   db!: Knex;
   apiKey = randomBytes(12).toString('hex');
   adminPassword = 'admin-pass';
+  /** The fleet's server secret (SMSFLEET_SECRET_KEY): sealed passwords for authmd5, lookup tags. */
+  secretKey = generateSecretKeyText();
   adminId = 0;
+  /** The sip-gateway's SIP port (UDP and TCP), once it was started. */
+  sipPort = 0;
   gatewayId = 0;
 
   constructor(private readonly opts: FleetOptions = {}) {}
 
   get infraEnv(): Record<string, string> {
     return {
-      DATABASE_URL: this.databaseUrl,
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      DATABASE_URL: this.opts.serviceDatabaseUrl?.(this.databaseUrl) ?? this.databaseUrl,
+      REDIS_URL: this.opts.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      NATS_URL: this.opts.natsUrl ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
       QUEUE_PREFIX: this.queuePrefix,
       EVENT_PREFIX: this.eventPrefix,
+      SMSFLEET_SECRET_KEY: this.secretKey,
       LOG_LEVEL: 'info',
     };
   }
@@ -118,7 +154,7 @@ export class Fleet {
     await migrate(this.db);
     for (const name of Object.keys(ENTRIES) as ServiceName[])
       this.procs.set(name, { name, port: await freePort() });
-    const users = new UsersRepo(this.db);
+    const users = new UsersRepo(this.db, { secretKey: SecretKey.fromText(this.secretKey) });
     const config = new ConfigRepo(this.db);
     await config.set('apiv2key', this.apiKey);
     for (const [k, v] of Object.entries(this.opts.config ?? {})) await config.set(k, v);
@@ -132,8 +168,12 @@ export class Fleet {
       })
     ).id;
     const only = this.opts.only;
+    const optedIn = (n: ServiceName) =>
+      !OPT_IN.includes(n) || (n === 'sip-gateway' && this.opts.sipGateway === true) || !!only?.includes(n);
     await Promise.all(
-      [...this.procs.keys()].filter((n) => !only || only.includes(n)).map((n) => this.startService(n)),
+      [...this.procs.keys()]
+        .filter((n) => (!only || only.includes(n)) && optedIn(n))
+        .map((n) => this.startService(n)),
     );
     return this;
   }
@@ -141,7 +181,16 @@ export class Fleet {
   async startService(name: ServiceName): Promise<void> {
     const p = this.procs.get(name)!;
     const log = fs.openSync(path.join(this.logDir, `${name}.log`), 'a');
-    const portEnv = name === 'smsc-sim' ? { SIM_HTTP_PORT: String(p.port) } : { HTTP_PORT: String(p.port) };
+    const portEnv: Record<string, string> =
+      name === 'smsc-sim' ? { SIM_HTTP_PORT: String(p.port) } : { HTTP_PORT: String(p.port) };
+    if (name === 'sip-gateway') {
+      this.sipPort ||= await freeSipPort();
+      Object.assign(portEnv, {
+        SIP_PORT: String(this.sipPort),
+        SIP_HOST: '127.0.0.1',
+        SIP_API_URL: `${this.url('api-gateway')}/mvapireq/`,
+      });
+    }
     const child = spawn(process.execPath, [path.join(REPO_ROOT, ENTRIES[name])], {
       env: { PATH: process.env.PATH ?? '', ...this.infraEnv, ...portEnv, ...(this.opts.env?.[name] ?? {}) },
       stdio: ['ignore', log, log],

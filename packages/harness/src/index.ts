@@ -1,1 +1,2 @@
 export * from './fleet.js';
+export * from './private-infra.js';

@@ -285,7 +285,7 @@ export class HttpTransport implements Transport {
     let headers: Record<string, string>;
     if (this.headerTemplate) {
       headers = {};
-      parseHeaderLines(this.headerTemplate.render(values, 'none', sqlFor(this.headerTemplate)), headers);
+      parseHeaderLines(this.headerTemplate.render(values, 'header', sqlFor(this.headerTemplate)), headers);
     } else {
       headers = this.staticHeaders ? { ...this.staticHeaders } : {};
     }
@@ -343,6 +343,8 @@ export class HttpTransport implements Transport {
       if (!verdict.permanent) {
         const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         if (retryAfterMs !== undefined) failed.retryAfterMs = retryAfterMs;
+        // 429 Too Many Requests: not taken, slow down (the dispatcher resends without burning an attempt).
+        if (res.statusCode === 429) failed.throttled = true;
       }
       return failed;
     } catch (err) {

@@ -4,3 +4,4 @@ export * from './lifecycle.js';
 export * from './service-server.js';
 export * from './env.js';
 export * from './run-service.js';
+export * from './tls-env.js';

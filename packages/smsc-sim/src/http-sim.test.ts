@@ -217,3 +217,37 @@ test('main.ts runs as a process, logs its url and exits cleanly on SIGTERM', asy
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
 });
+
+describe('connection drops and rate limit', () => {
+  test('dropEvery keeps every Nth message and destroys its connection without an answer', async () => {
+    sim.setBehaviour({ dropEvery: 3 });
+    const outcomes: string[] = [];
+    for (let i = 1; i <= 6; i++) {
+      outcomes.push(
+        await sendQuery({ to: `+49${i}`, text: 'x', id: `d${i}` }).then(
+          (r) => String(r.status),
+          () => 'dropped',
+        ),
+      );
+    }
+    expect(outcomes).toEqual(['200', '200', 'dropped', '200', '200', 'dropped']);
+    // The dropped ones arrived: resending one counts as a duplicate at the provider.
+    expect(sim.messages({ smsid: 'd3' })).toHaveLength(1);
+    await sendQuery({ to: '+493', text: 'x', id: 'd3' });
+    expect(sim.stats()).toMatchObject({ dropped: 2, unique: 6, duplicates: 1 });
+  });
+
+  test('throttlePerSecond answers 429 with Retry-After over the rate', async () => {
+    sim.setBehaviour({ throttlePerSecond: 5, retryAfterS: 2 });
+    // Start right after a second boundary so the burst falls into one second.
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+    const res = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => fetch(`${sim.url}/send?to=1&text=t&id=t${i}`)),
+    );
+    const codes = res.map((r) => r.status).sort();
+    expect(codes.filter((c) => c === 200)).toHaveLength(5);
+    expect(codes.filter((c) => c === 429)).toHaveLength(7);
+    expect(res.find((r) => r.status === 429)?.headers.get('retry-after')).toBe('2');
+    expect(sim.stats()).toMatchObject({ accepted: 5, throttled: 7 });
+  });
+});

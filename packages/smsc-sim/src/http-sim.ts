@@ -25,6 +25,17 @@ export interface SimBehaviour {
   /** Seconds in the `Retry-After` header of 429 answers. */
   retryAfterS: number;
   /**
+   * More than this many accepted sends in one wall-clock second are answered 429 with
+   * `Retry-After` (a provider's rate limit). 0: off.
+   */
+  throttlePerSecond: number;
+  /**
+   * Every Nth send is accepted and kept, then its connection is destroyed without an answer (a
+   * provider dropping the connection: the sender cannot know the message arrived). 0: off. The
+   * count restarts when set.
+   */
+  dropEvery: number;
+  /**
    * Style of the answers, as different real providers write them:
    * json `{"status":"ok","messageId":"sim-1"}` (rejection 400 JSON), text `OK sim-1` /
    * `ERROR: ...`, clickatell `ID: sim-1` / `ERR: 105, ...`, kannel `0: Accepted for delivery` /
@@ -65,9 +76,9 @@ export interface SimStats {
   failed: number;
   /** Answered 400 (simulated rejection or a request missing `to`/`text`). */
   rejected: number;
-  /** Answered 200. */
+  /** Answered 200, or kept and then dropped without an answer (`dropEvery`). */
   accepted: number;
-  /** Socket destroyed without an answer (`down`). */
+  /** Socket destroyed without an answer (`down`, `dropEvery`). */
   dropped: number;
   /** Answered 429 with Retry-After. */
   throttled: number;
@@ -135,6 +146,8 @@ export const DEFAULT_BEHAVIOUR: Readonly<SimBehaviour> = Object.freeze({
   throttleFirst: 0,
   throttleRate: 0,
   retryAfterS: 1,
+  throttlePerSecond: 0,
+  dropEvery: 0,
   answerStyle: 'json' as const,
   recordRequests: false,
   verifyStates: ['delivered'],
@@ -173,6 +186,8 @@ export function mergeBehaviour(base: SimBehaviour, patch: Partial<SimBehaviour>)
         next[key] = value;
         break;
       case 'latencyMs':
+      case 'throttlePerSecond':
+      case 'dropEvery':
       case 'throttleFirst':
       case 'retryAfterS':
       case 'failFirst':
@@ -312,6 +327,9 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
   let failFirstRemaining = behaviour.failFirst;
   let throttleFirstRemaining = behaviour.throttleFirst;
   let throttled = 0;
+  let dropCounter = 0;
+  let throttleSecond = 0;
+  let acceptedThisSecond = 0;
   let recorded: SimRequest[] = [];
 
   // Counters.
@@ -348,6 +366,8 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     verifyIndex.clear();
     received = accepted = acceptedWithoutId = acceptedWithId = failed = rejected = dropped = throttled = 0;
     throttleFirstRemaining = behaviour.throttleFirst;
+    dropCounter = 0;
+    acceptedThisSecond = 0;
     recorded = [];
     messageCounter = 0;
     perSmsid.clear();
@@ -362,6 +382,7 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     failNumbers = new Set(next.failNumbers);
     if (patch.failFirst !== undefined) failFirstRemaining = next.failFirst;
     if (patch.throttleFirst !== undefined) throttleFirstRemaining = next.throttleFirst;
+    if (patch.dropEvery !== undefined) dropCounter = 0;
     return { ...next, failNumbers: [...next.failNumbers] };
   }
 
@@ -390,6 +411,19 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
   }
 
   /** Decides the answer for one well-formed send and updates the counters. */
+  /** True when this send is over the `throttlePerSecond` budget of the current second. */
+  function overRate(): boolean {
+    if (behaviour.throttlePerSecond <= 0) return false;
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== throttleSecond) {
+      throttleSecond = second;
+      acceptedThisSecond = 0;
+    }
+    if (acceptedThisSecond >= behaviour.throttlePerSecond) return true;
+    acceptedThisSecond++;
+    return false;
+  }
+
   function answerSend(res: ServerResponse, p: SendParams): void {
     if (p.to === '') {
       rejected++;
@@ -408,7 +442,8 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     }
     if (
       throttleFirstRemaining > 0 ||
-      (behaviour.throttleRate > 0 && Math.random() < behaviour.throttleRate)
+      (behaviour.throttleRate > 0 && Math.random() < behaviour.throttleRate) ||
+      overRate()
     ) {
       if (throttleFirstRemaining > 0) throttleFirstRemaining--;
       throttled++;
@@ -444,6 +479,12 @@ export async function startHttpSim(opts: HttpSimOptions = {}): Promise<HttpSim> 
     // For verify requests: which number each id went to and how often it was asked about.
     if (verifyIndex.size >= 1_000_000) verifyIndex.delete(verifyIndex.keys().next().value!);
     verifyIndex.set(messageId, { to: p.to, asked: 0 });
+    if (behaviour.dropEvery > 0 && ++dropCounter % behaviour.dropEvery === 0) {
+      // Kept, but the answer never leaves: the connection goes down with it.
+      dropped++;
+      res.socket?.destroy();
+      return;
+    }
     switch (behaviour.answerStyle) {
       case 'json':
         send(res, 200, `{"status":"ok","messageId":"${messageId}"}`);

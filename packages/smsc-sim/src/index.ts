@@ -34,3 +34,4 @@ export {
   type ConcatInfo,
 } from './smpp-sim.js';
 export { smppControlRoutes } from './smpp/control-routes.js';
+export { FUZZ_PDU_KINDS, FUZZ_SEQUENCE_BASE, fuzzPdu, type FuzzPduKind } from './smpp/fuzz-pdus.js';

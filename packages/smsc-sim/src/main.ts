@@ -19,7 +19,25 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+/** A JSON object from the environment (`SIM_BEHAVIOUR`, `SIM_SMPP_BEHAVIOUR`), or undefined. */
+function jsonFromEnv(name: string): Record<string, unknown> | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new TypeError(`${name} must be a JSON object, got ${JSON.stringify(raw)}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new TypeError(`${name} must be a JSON object, got ${JSON.stringify(raw)}`);
+  return v as Record<string, unknown>;
+}
+
 async function main(): Promise<void> {
+  // Starting behaviour (the same keys as POST /_sim/behaviour and /_sim/smpp/behaviour).
+  const httpBehaviour = jsonFromEnv('SIM_BEHAVIOUR');
+  const smppBehaviour = jsonFromEnv('SIM_SMPP_BEHAVIOUR');
   const port = portFromEnv('SIM_HTTP_PORT', 9090);
   const host = process.env['SIM_HOST'] || '127.0.0.1';
   // SMPP is off unless SIM_SMPP_PORT is set (0: an ephemeral port, reported in the log line and
@@ -38,13 +56,19 @@ async function main(): Promise<void> {
       systemId: process.env['SIM_SMPP_SYSTEM_ID'] || 'smsfleet',
       password: process.env['SIM_SMPP_PASSWORD'] || 'smsfleet',
       ...(process.env['SIM_SMPP_JOURNAL'] ? { journalPath: process.env['SIM_SMPP_JOURNAL'] } : {}),
+      ...(smppBehaviour ? { behaviour: smppBehaviour } : {}),
       ...(tlsKey !== undefined && tlsCert !== undefined
         ? { tls: { key: fs.readFileSync(tlsKey, 'utf8'), cert: fs.readFileSync(tlsCert, 'utf8') } }
         : {}),
     });
     log('info', 'smsc-sim smpp listening', { host, port: smpp.port, tls: smpp.tls, systemId: smpp.systemId });
   }
-  const http = await startHttpSim({ port, host, routes: smppControlRoutes(smpp) });
+  const http = await startHttpSim({
+    port,
+    host,
+    routes: smppControlRoutes(smpp),
+    ...(httpBehaviour ? { behaviour: httpBehaviour } : {}),
+  });
   log('info', 'smsc-sim listening', { url: http.url });
   const sim = {
     close: async (): Promise<void> => {

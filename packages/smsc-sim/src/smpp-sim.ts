@@ -21,6 +21,7 @@ import {
   type LibServer,
   type LibSession,
 } from './smpp/smpp-lib.js';
+import { FUZZ_PDU_KINDS, fuzzPdu, type FuzzPduKind } from './smpp/fuzz-pdus.js';
 
 export type { ReceiptStat, ConcatInfo } from './smpp/codec.js';
 
@@ -64,6 +65,15 @@ export interface SmppSimBehaviour {
   receiptBeforeResp: boolean;
   /** Add the receipted_message_id and message_state TLVs to receipts (SMPP 3.4 optional). */
   receiptTlvs: boolean;
+  /**
+   * Fuzz mode: every this many milliseconds write one malformed PDU (smpp/fuzz-pdus.ts) to a
+   * bound session, round robin over sessions and kinds. 0: off.
+   */
+  fuzzEveryMs: number;
+  /** Kinds of malformed PDUs to send (empty: all of FUZZ_PDU_KINDS). */
+  fuzzKinds: FuzzPduKind[];
+  /** Stop after this many malformed PDUs (counted in stats.fuzzSent). 0: no limit. */
+  fuzzLimit: number;
 }
 
 export type SmppSubmitOutcome =
@@ -162,6 +172,11 @@ export interface SmppSimStats {
   enquireLinks: number;
   /** Receipts/MO given up because 100,000 already waited for a receiver bind. */
   outExpired: number;
+  /** Successful binds since the start (a client that reconnects binds again). */
+  bindsAccepted: number;
+  /** Malformed PDUs written in fuzz mode, in total and per kind. */
+  fuzzSent: number;
+  fuzzByKind: Partial<Record<FuzzPduKind, number>>;
 }
 
 export interface SmppSimMessageFilter {
@@ -257,6 +272,9 @@ export const SMPP_SIM_DEFAULT_BEHAVIOUR: Readonly<SmppSimBehaviour> = Object.fre
   receiptIdFormat: 'hex' as const,
   receiptBeforeResp: false,
   receiptTlvs: true,
+  fuzzEveryMs: 0,
+  fuzzKinds: [] as FuzzPduKind[],
+  fuzzLimit: 0,
 });
 
 /** Stored parts and whole messages beyond these overwrite the oldest. */
@@ -270,7 +288,12 @@ const MAX_QUEUED_OUT = 100_000;
 const EARLY_RECEIPT_LEAD_MS = 20;
 
 function cloneBehaviour(b: SmppSimBehaviour): SmppSimBehaviour {
-  return { ...b, rejectDestinations: [...b.rejectDestinations], receiptMix: { ...b.receiptMix } };
+  return {
+    ...b,
+    rejectDestinations: [...b.rejectDestinations],
+    receiptMix: { ...b.receiptMix },
+    fuzzKinds: [...b.fuzzKinds],
+  };
 }
 
 function nonNegInt(key: string, value: unknown): number {
@@ -298,7 +321,14 @@ export function mergeSmppBehaviour(
       case 'responseDelayMs':
       case 'maxBinds':
       case 'receiptDelayMs':
+      case 'fuzzEveryMs':
+      case 'fuzzLimit':
         next[key] = nonNegInt(key, value);
+        break;
+      case 'fuzzKinds':
+        if (!Array.isArray(value) || !value.every((k) => (FUZZ_PDU_KINDS as readonly unknown[]).includes(k)))
+          throw new TypeError(`fuzzKinds must be an array of: ${FUZZ_PDU_KINDS.join(', ')}`);
+        next.fuzzKinds = [...(value as FuzzPduKind[])];
         break;
       case 'queueFull':
       case 'neverAnswer':
@@ -465,7 +495,10 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
     bindFailures: 0,
     enquireLinks: 0,
     outExpired: 0,
+    bindsAccepted: 0,
+    fuzzSent: 0,
   };
+  let fuzzByKind: Partial<Record<FuzzPduKind, number>> = {};
   let seq = 0;
   let dropCounter = 0;
   let queueFullCounter = 0;
@@ -708,6 +741,7 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
       return;
     }
     s.bound = { systemId, type };
+    c.bindsAccepted++;
     const options: Record<string, unknown> = { system_id: 'smsc-sim' };
     // Announce 3.4 to clients that speak 3.4 or later (SMPP 3.4 5.3.2.25).
     if (typeof pdu['interface_version'] === 'number' && pdu['interface_version'] >= 0x34) {
@@ -1047,7 +1081,39 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
       bindFailures: c.bindFailures,
       enquireLinks: c.enquireLinks,
       outExpired: c.outExpired,
+      bindsAccepted: c.bindsAccepted,
+      fuzzSent: c.fuzzSent,
+      fuzzByKind: { ...fuzzByKind },
     };
+  }
+
+  // ---- fuzz mode: malformed PDUs to bound sessions ----
+  let fuzzTimer: NodeJS.Timeout | undefined;
+  let fuzzN = 0;
+  // Deterministic octets (mulberry32): a failing run can be repeated.
+  let fuzzState = 0x5eed;
+  const fuzzRand = (): number => {
+    fuzzState = (fuzzState + 0x6d2b79f5) >>> 0;
+    let t = fuzzState;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  function armFuzz(): void {
+    if (fuzzTimer) clearInterval(fuzzTimer);
+    fuzzTimer = behaviour.fuzzEveryMs > 0 ? setInterval(fuzzTick, behaviour.fuzzEveryMs) : undefined;
+  }
+  function fuzzTick(): void {
+    if (behaviour.fuzzLimit > 0 && c.fuzzSent >= behaviour.fuzzLimit) return;
+    const bound = [...sessions].filter((s) => s.bound && !s.closed);
+    if (bound.length === 0) return;
+    const kinds = behaviour.fuzzKinds.length ? behaviour.fuzzKinds : FUZZ_PDU_KINDS;
+    const s = bound[fuzzN % bound.length]!;
+    const kind = kinds[fuzzN % kinds.length]!;
+    fuzzN++;
+    s.session.socket.write(fuzzPdu(kind, fuzzRand, fuzzN));
+    c.fuzzSent++;
+    fuzzByKind[kind] = (fuzzByKind[kind] ?? 0) + 1;
   }
 
   function messages(filter: SmppSimMessageFilter = {}): SmppSimMessage[] {
@@ -1091,6 +1157,7 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
     rejectDestinations = new Set(next.rejectDestinations);
     if (patch.dropEvery !== undefined) dropCounter = 0;
     if (patch.queueFullEvery !== undefined) queueFullCounter = 0;
+    if (patch.fuzzEveryMs !== undefined) armFuzz();
     return cloneBehaviour(next);
   }
 
@@ -1111,7 +1178,10 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
       bindFailures: 0,
       enquireLinks: 0,
       outExpired: 0,
+      bindsAccepted: 0,
+      fuzzSent: 0,
     };
+    fuzzByKind = {};
     seq = dropCounter = queueFullCounter = acceptedThisSecond = 0;
     stored.clear();
     if (journalFd !== undefined) fs.ftruncateSync(journalFd, 0);
@@ -1172,6 +1242,8 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
     closing ??= new Promise<void>((resolve) => {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      if (fuzzTimer) clearInterval(fuzzTimer);
+      fuzzTimer = undefined;
       if (dueTimer !== undefined) clearTimeout(dueTimer);
       dueTimer = undefined;
       if (journalFd !== undefined) fs.closeSync(journalFd);
@@ -1185,6 +1257,7 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
     return closing;
   }
 
+  armFuzz();
   return {
     port,
     host,

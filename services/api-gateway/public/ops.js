@@ -32,20 +32,26 @@
     line.setAttribute('points', pts.join(' '));
     svg.appendChild(line);
   }
-  function post(url) {
-    return fetch(url, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' }).then(
-      function (r) {
-        return r.json().then(function (b) {
-          if (!r.ok) throw new Error(b.error || r.statusText);
-          return b;
-        });
-      },
-    );
+  function post(url, body) {
+    var headers = { 'x-csrf-token': csrf };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return fetch(url, {
+      method: 'POST',
+      headers: headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (r) {
+      return r.json().then(function (b) {
+        if (!r.ok) throw new Error(b.error || r.statusText);
+        return b;
+      });
+    });
   }
   function action(id, what) {
     $('message').textContent = '';
     post('/ops/api/gateways/' + id + '/' + what)
       .then(function (b) {
+        loadAudit();
         $('message').textContent =
           'Gateway ' +
           id +
@@ -168,6 +174,7 @@
           location.reload();
           throw new Error('logged out');
         }
+        if (r.status === 403) throw new Error('this account may no longer use the ops page');
         return r.json();
       })
       .then(render)
@@ -178,6 +185,69 @@
         timer = setTimeout(refresh, 1000);
       });
   }
+  function loadAudit() {
+    fetch('/ops/api/audit?limit=20', { credentials: 'same-origin' })
+      .then(function (r) {
+        return r.ok ? r.json() : { entries: [] };
+      })
+      .then(function (b) {
+        var rows = b.entries.map(function (e) {
+          var tr = el('tr');
+          tr.appendChild(el('td', {}, new Date(e.at).toLocaleString()));
+          tr.appendChild(el('td', {}, e.actor));
+          tr.appendChild(el('td', {}, e.source));
+          tr.appendChild(el('td', {}, e.action));
+          tr.appendChild(el('td', {}, e.target));
+          tr.appendChild(el('td', { class: 'reason' }, JSON.stringify(e.details)));
+          tr.appendChild(el('td', {}, e.remoteAddr || ''));
+          return tr;
+        });
+        if (rows.length === 0) {
+          var tr = el('tr');
+          tr.appendChild(el('td', { colspan: 7, class: 'muted' }, 'No admin actions yet.'));
+          rows = [tr];
+        }
+        var tb = document.querySelector('#audit tbody');
+        tb.replaceChildren.apply(tb, rows);
+      })
+      .catch(function () {});
+  }
+  function adminForm(id, url, body, done) {
+    $(id).addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      $('message').textContent = '';
+      post(url, body())
+        .then(function (b) {
+          $('message').textContent = done(b);
+          loadAudit();
+        })
+        .catch(function (e) {
+          $('message').textContent = e.message;
+        });
+    });
+  }
+  adminForm(
+    'config-form',
+    '/ops/api/config',
+    function () {
+      return { key: $('config-key').value, value: $('config-value').value };
+    },
+    function (b) {
+      return 'Config ' + b.key + ' = ' + b.value + '.';
+    },
+  );
+  adminForm(
+    'credit-form',
+    '/ops/api/credit',
+    function () {
+      return { user: $('credit-user').value, add: $('credit-add').value };
+    },
+    function (b) {
+      return 'Credit of ' + b.user + ' is now ' + b.credit + '.';
+    },
+  );
+  loadAudit();
+  setInterval(loadAudit, 10000);
   $('logout').addEventListener('click', function () {
     post('/ops/logout').finally(function () {
       location.reload();

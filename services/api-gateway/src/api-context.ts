@@ -3,6 +3,7 @@ import type { ConfigSnapshot, ConfigStore } from '@smsfleet/config';
 import type { Knex, UsersRepo } from '@smsfleet/db';
 import type { Redis } from '@smsfleet/queue';
 import type { InfraEnv, Logger, Registry } from '@smsfleet/runtime';
+import type { AuthGuard, SecretKey, SecretVerifier } from '@smsfleet/security';
 import type { AcceptPipeline } from './accept-pipeline.js';
 import type { UserCache } from './user-cache.js';
 
@@ -36,6 +37,12 @@ export interface ApiContext {
   rate(cfg: ConfigSnapshot, msg: { to: string; userId: number; segments: number }): string;
   /** Marks an authsalt as used; false when it was used before inside its window. */
   claimSalt(authid: string, salt: string): Promise<boolean>;
+  /**
+   * Password checking (scrypt hashes, successes cached briefly), the server key that opens sealed
+   * passwords (`SMSFLEET_SECRET_KEY`; undefined: authmd5 is unavailable) and the fleet-wide ban list
+   * of failed authentications (Mizu API, /v1 bearer keys, web logins).
+   */
+  secrets: { verifier: SecretVerifier; key: SecretKey | undefined; guard: AuthGuard };
   /** Registers a cleanup step run on shutdown (reverse order). */
   onClose(name: string, close: () => Promise<void> | void): void;
 }

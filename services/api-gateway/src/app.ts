@@ -2,7 +2,8 @@ import express from 'express';
 import { EventBus } from '@smsfleet/bus';
 import { ConfigStore } from '@smsfleet/config';
 import { createDb, ConfigRepo, UsersRepo } from '@smsfleet/db';
-import { ChunkProducer, createRedis } from '@smsfleet/queue';
+import { ChunkProducer, MessageStatusStore, createRedis } from '@smsfleet/queue';
+import { AuthGuard, SecretVerifier, authBanSettingsFrom, secretKeyFromEnv } from '@smsfleet/security';
 import { OpsStatsWriter } from '@smsfleet/queue';
 import {
   Counter,
@@ -11,13 +12,18 @@ import {
   startServiceServer,
   type InfraEnv,
   type Logger,
+  type TlsListen,
 } from '@smsfleet/runtime';
+import { securityHeaders } from './security-headers.js';
 import { AcceptPipeline } from './accept-pipeline.js';
+import { startCreditHoldRecovery } from './credit-hold-recovery.js';
 import type { ApiContext } from './api-context.js';
 import { createMizuHandler } from './mizu-route.js';
 import { ROUTE_MODULES } from './routes.js';
+import { finalErrorHandler } from './error-answer.js';
 import { UserCache } from './user-cache.js';
 import { RoutingCache } from './routing-cache.js';
+import { startAlertMonitor } from './alerts/alert-monitor.js';
 
 export interface ApiGatewayOptions {
   infra: InfraEnv;
@@ -26,6 +32,17 @@ export interface ApiGatewayOptions {
   chunkSize: number;
   batchWaitMs: number;
   saltWindowSeconds: number;
+  /** A credit hold older than this is rolled forward (credit-hold-recovery.ts); default 30 s. */
+  creditHoldRecoveryMs?: number;
+  /** HTTPS listener (TLS_CERT_FILE, TLS_KEY_FILE, HTTPS_PORT) beside the plain HTTP port. */
+  tls?: TlsListen;
+  /**
+   * Express `trust proxy` (TRUST_PROXY: `true`, a hop count, or addresses/CIDRs): only then do
+   * X-Forwarded-Proto/-For count, e.g. for the cookies' Secure flag and HSTS behind a TLS proxy.
+   */
+  trustProxy?: string;
+  /** Milliseconds between admin-alert evaluations (ALERT_INTERVAL_MS, default 10000). */
+  alertIntervalMs?: number;
 }
 
 /**
@@ -34,7 +51,7 @@ export interface ApiGatewayOptions {
  */
 export async function startApiGateway(
   opts: ApiGatewayOptions,
-): Promise<{ close: () => Promise<string[]>; port: number }> {
+): Promise<{ close: () => Promise<string[]>; port: number; httpsPort?: number }> {
   const { infra, log } = opts;
   const life = new Lifecycle();
   let ready = false;
@@ -79,6 +96,38 @@ export async function startApiGateway(
   life.add('caches', () => {
     unsubUsers();
   });
+
+  // Passwords are scrypt hashes: successful checks are cached for a minute (keyed by the stored
+  // hash, so a new password takes effect at once). The ban list of failed authentications is
+  // fleet-wide in Redis, its thresholds the authban_* config keys.
+  const secretKey = secretKeyFromEnv();
+  if (!secretKey)
+    log.warn('SMSFLEET_SECRET_KEY is not set: authmd5 is unavailable and no sealed passwords are kept');
+  const bans = new Counter({
+    name: 'smsfleet_auth_bans_total',
+    help: 'Client addresses and user names banned after repeated failed authentications',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const authFailures = new Counter({
+    name: 'smsfleet_auth_failures_total',
+    help: 'Failed authentications counted by the ban list',
+    registers: [registry],
+  });
+  const guard = new AuthGuard(redis, infra.queuePrefix, {
+    settings: () => authBanSettingsFrom(config.current()),
+    onFailure: () => authFailures.inc(),
+    onBan: (b) => {
+      bans.inc({ kind: b.scope });
+      log.warn(
+        { scope: b.scope, subject: b.id.slice(0, 64), until: new Date(b.until).toISOString() },
+        'auth ban',
+      );
+    },
+  });
+  await guard.start();
+  life.add('auth-guard', () => guard.stop());
+  const secrets = { verifier: new SecretVerifier(), key: secretKey, guard };
 
   // Routing rules and prices in memory (routing issue): refreshed on notify and by a poll.
   const routing = await RoutingCache.start(db, bus, log);
@@ -136,11 +185,22 @@ export async function startApiGateway(
         'NX',
       )) === 'OK',
     onClose: (name, close) => routeSteps.add(name, close),
+    secrets,
   };
 
+  // Admin alerts by SMS: every replica runs the loop, one (Redis lease) evaluates per tick.
+  startAlertMonitor(ctx, { intervalMs: opts.alertIntervalMs ?? 10_000 });
   const mizu = createMizuHandler(ctx, { onError: (code) => refused.inc({ code }) });
   const app = express();
   app.disable('x-powered-by');
+  if (opts.trustProxy) {
+    const t = opts.trustProxy;
+    app.set(
+      'trust proxy',
+      t === 'true' ? true : /^\d+$/.test(t) ? Number(t) : t.split(',').map((s) => s.trim()),
+    );
+  }
+  app.use(securityHeaders());
   const router = express.Router();
   for (const mount of ROUTE_MODULES) mount(router, ctx);
   app.use(router);
@@ -157,11 +217,13 @@ export async function startApiGateway(
         }),
       );
   });
+  app.use(finalErrorHandler(log));
 
   const server = await startServiceServer({
     port: opts.httpPort,
     registry,
     ready: () => ready,
+    ...(opts.tls ? { tls: opts.tls } : {}),
     handler: (req, res) => {
       if (!ready) {
         res
@@ -178,10 +240,30 @@ export async function startApiGateway(
   // requests already inside finish, then the batcher flushes what it holds.
   life.add('http', () => server.close());
   life.add('pipeline', () => pipeline.drain());
+  // Closed before the pipeline drains (reverse order), so a recovery in progress is queued first.
+  const holdRecovery = startCreditHoldRecovery({
+    db,
+    requeue: (msgs) => pipeline.acceptMany(msgs),
+    known: async (ids) => {
+      const statuses = new MessageStatusStore(redis, infra.queuePrefix);
+      const pipe = redis.pipeline();
+      for (const id of ids) pipe.exists(statuses.statusKey(id));
+      const res = (await pipe.exec()) ?? [];
+      return new Set(ids.filter((_, i) => res[i]?.[1] === 1));
+    },
+    log,
+    afterMs: opts.creditHoldRecoveryMs ?? 30_000,
+    everyMs: Math.min(5_000, opts.creditHoldRecoveryMs ?? 30_000),
+  });
+  life.add('credit-hold-recovery', () => holdRecovery.close());
   ready = true;
   life.add('readiness', () => {
     ready = false;
   });
-  log.info({ port: server.port }, 'api-gateway started');
-  return { close: () => life.close(), port: server.port };
+  log.info({ port: server.port, httpsPort: server.httpsPort }, 'api-gateway started');
+  return {
+    close: () => life.close(),
+    port: server.port,
+    ...(server.httpsPort !== undefined ? { httpsPort: server.httpsPort } : {}),
+  };
 }

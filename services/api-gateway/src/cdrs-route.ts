@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type express from 'express';
 import { SMS_STATES } from '@smsfleet/core';
-import { ApiKeysRepo, cdrsToCsv, searchCdrs, type CdrSearch, type CdrSearchRow } from '@smsfleet/db';
+import { cdrsToCsv, searchCdrs, type CdrSearch, type CdrSearchRow } from '@smsfleet/db';
 import type { ApiContext } from './api-context.js';
-import { ApiKeyAuth, type V1Principal } from './v1/api-key-auth.js';
+import { apiKeyAuthFor, type V1Principal } from './v1/api-key-auth.js';
 import { ProblemError, sendProblem, toProblem } from './v1/problem.js';
 
 const MAX_LIMIT = 10_000;
@@ -108,21 +108,7 @@ function toJson(r: CdrSearchRow) {
  * Mounted before the /v1 router, whose catch-all would answer 404.
  */
 export const cdrsRoute = (router: express.Router, ctx: ApiContext): void => {
-  const keys = new ApiKeysRepo(ctx.db);
-  const auth = new ApiKeyAuth({
-    serverKey: () => ctx.config.current().apiv2key,
-    lookup: async (hash) => {
-      const key = await keys.findByHash(hash);
-      if (!key) return undefined;
-      const user = await ctx.users.findById(key.userId);
-      if (!user || !user.enabled) return undefined;
-      return { userId: user.id, name: user.name, admin: user.type === 'admin', keyId: key.id };
-    },
-  });
-  ctx.onClose(
-    'cdrs-auth',
-    ctx.bus.onNotify('users', () => auth.clear()),
-  );
+  const auth = apiKeyAuthFor(ctx);
 
   const principal = async (req: express.Request): Promise<V1Principal> => {
     const authkey =
@@ -133,7 +119,7 @@ export const cdrsRoute = (router: express.Router, ctx: ApiContext): void => {
         return { userId: 0, name: 'authkey', admin: true, keyId: 0 };
       throw new ProblemError('UNAUTHORIZED', 'wrong authkey');
     }
-    return auth.authenticate(req.get('authorization'));
+    return auth.authenticate(req.get('authorization'), req.ip);
   };
 
   router.get('/v1/cdrs', async (req, res) => {

@@ -14,7 +14,11 @@ export type MizuErrorCode =
   | 'NO_GATEWAY'
   | 'FAILED'
   | 'TIMEOUT'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /** A wrong, expired or used-up verification code (Mizu's "PIN errors"). */
+  | 'CODE'
+  /** Too many requests (verification codes): ours, Mizu has no code for it. */
+  | 'RATE_LIMITED';
 
 const STRICT_STATUS: Record<MizuErrorCode, number> = {
   AUTH: 403,
@@ -29,6 +33,8 @@ const STRICT_STATUS: Record<MizuErrorCode, number> = {
   FAILED: 412,
   TIMEOUT: 412,
   UNAVAILABLE: 503,
+  CODE: 420,
+  RATE_LIMITED: 429,
 };
 
 export class MizuError extends Error {

@@ -1,6 +1,7 @@
 import { asendsms, asendsmssync } from './entries/asendsms.js';
 import { sendsms, sendsmssync, sms } from './entries/sendsms.js';
 import { smsreceive } from './entries/smsreceive.js';
+import { uauthverifycheck, uauthverifysend } from './entries/uauthverify.js';
 import type { MizuEntry } from './mizu-types.js';
 
 export type { MizuEntry, MizuRequest } from './mizu-types.js';
@@ -16,4 +17,6 @@ export const MIZU_ENTRIES: Record<string, MizuEntry> = {
   sendsmssync,
   sms,
   smsreceive,
+  uauthverifysend,
+  uauthverifycheck,
 };

@@ -1,10 +1,12 @@
 import type http from 'node:http';
+import { isUnreachableError } from '@smsfleet/core';
 import type { ApiContext } from './api-context.js';
 import { errorAnswer, MizuError, type MizuAnswer } from './mizu-answer.js';
 import { MIZU_ENTRIES } from './mizu-entries.js';
 import { param, parseMizuParams, type MizuParams } from './mizu-params.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
+const BODY_TOO_LARGE = `request body too large (at most ${MAX_BODY_BYTES / 1024} KiB)`;
 
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -14,13 +16,16 @@ function readBody(req: http.IncomingMessage): Promise<string> {
       resolve('');
       return;
     }
-    const parts: Buffer[] = [];
+    let parts: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new MizuError('BAD_REQUEST', 'request body too large'));
-        req.destroy();
+        // Answer first (destroying the request would leave the client without one); the rest
+        // of the body is read and dropped, and the connection closes after the answer.
+        // (A promise settles once: later chunks change nothing.)
+        reject(new MizuError('BAD_REQUEST', BODY_TOO_LARGE));
+        parts = [];
         return;
       }
       parts.push(c);
@@ -78,9 +83,17 @@ export function createMizuHandler(
         const e =
           err instanceof MizuError
             ? err
-            : (ctx.log.error({ err: (err as Error).message }, 'mvapireq failed'),
-              new MizuError('FAILED', 'internal error'));
+            : isUnreachableError(err)
+              ? // MariaDB/Redis down: nothing was queued; say so and let the client retry (503 strict).
+                (ctx.log.warn({ err: (err as Error).message }, 'mvapireq refused: backing store unreachable'),
+                new MizuError(
+                  'UNAVAILABLE',
+                  'service temporarily unavailable (database unreachable), try again later',
+                ))
+              : (ctx.log.error({ err: (err as Error).message }, 'mvapireq failed'),
+                new MizuError('FAILED', 'internal error'));
         hooks.onError?.(e.code);
+        if (e.message === BODY_TOO_LARGE) res.setHeader('connection', 'close');
         if (!res.headersSent) send(res, errorAnswer(e, json, strict));
       }
     })();

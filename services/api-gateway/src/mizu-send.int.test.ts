@@ -31,6 +31,8 @@ const infra: InfraEnv = {
   logLevel: 'silent',
 };
 const KEY = `key-${sfx}`;
+// The server secret that seals passwords for authmd5 (read by UsersRepo and the api-gateway).
+process.env.SMSFLEET_SECRET_KEY ??= `mizu-send-test-secret-${sfx}-0123456789`;
 const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
 
 let db: Knex;

@@ -3,6 +3,7 @@ import type { ApiContext } from './api-context.js';
 import { dlrRoutes } from './dlr-route.js';
 import { inboundRoutes } from './inbound/inbound-routes.js';
 import { v1Routes } from './v1/v1-routes.js';
+import { verifyRoutes } from './verify/verify-routes.js';
 import { cdrsRoute } from './cdrs-route.js';
 import { opsRoutes } from './ops/ops-route.js';
 import { portalRoutes } from './portal/portal-route.js';
@@ -30,6 +31,7 @@ export const ROUTE_MODULES: RouteModule[] = [
   dlrRoutes,
   inboundRoutes,
   cdrsRoute,
+  verifyRoutes,
   v1Routes,
   opsRoutes,
   portalRoutes,

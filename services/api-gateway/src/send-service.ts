@@ -21,7 +21,9 @@
  *      updated → NO_CREDIT and nothing is queued. Each message carries its own price in `reserved`;
  *      billing keeps it for billed messages and gives it back for the others. If queueing fails after
  *      the reservation, the credit is given back before the error is thrown. The credit check never
- *      reads the user cache.
+ *      reads the user cache. The reservation writes a credit hold (the request's messages) in the
+ *      same transaction, deleted once they are queued; a hold left by a crash in between is rolled
+ *      forward by the hold recovery (credit-hold-recovery.ts), so reserved credit never vanishes.
  *   7. `ctx.pipeline.accept/acceptMany` makes the messages durable (BullMQ), then, depending on
  *      `wait`, the call returns at once (`accepted`), after the provider's submit answer
  *      (`submitted`, Mizu's smsthread=0) or after the final state (`final`, the sync entries), each
@@ -67,7 +69,7 @@ import {
   type SmsEvent,
   type SmsState,
 } from '@smsfleet/core';
-import { AdvertisementsRepo, type Advertisement } from '@smsfleet/db';
+import { AdvertisementsRepo, CreditHoldsRepo, type Advertisement } from '@smsfleet/db';
 import type { ApiContext } from './api-context.js';
 import type { Principal } from './auth.js';
 import { normaliseNumber, normaliseSender } from './numbers.js';
@@ -375,9 +377,11 @@ function firstCallValue(res: unknown): string | undefined {
 export class SendService {
   readonly waiters: StatusWaiters;
   private readonly ads: AdvertCache;
+  private readonly holds: CreditHoldsRepo;
 
   constructor(private readonly ctx: ApiContext) {
     this.waiters = new StatusWaiters(ctx.bus);
+    this.holds = new CreditHoldsRepo(ctx.db);
     this.ads = new AdvertCache(new AdvertisementsRepo(ctx.db), (err) =>
       ctx.log.warn({ err: (err as Error).message }, 'advertisement reload failed'),
     );
@@ -478,11 +482,20 @@ export class SendService {
       return m;
     });
 
-    // Credit: one atomic statement for the whole request.
+    // Credit: one atomic statement for the whole request, with a hold (credit-holds-repo.ts) that
+    // carries the messages until they are queued: a crash in between is rolled forward.
     const totalText = formatDecimal(total);
     const bonusText = formatDecimal(adBonus);
-    if (charged) {
-      if (!(await ctx.users.reserveCredit(principal.userId, totalText, bonusText)))
+    const holdToken = charged ? msgs[0]!.smsid : undefined;
+    if (holdToken !== undefined) {
+      const reserved = await this.holds.reserve({
+        token: holdToken,
+        userId: principal.userId,
+        total: totalText,
+        bonus: bonusText,
+        messages: msgs,
+      });
+      if (!reserved)
         throw new SendError(
           'NO_CREDIT',
           `not enough credit (${msgs.length > 1 ? `${msgs.length} messages ` : ''}cost ${totalText})`,
@@ -499,7 +512,7 @@ export class SendService {
         : await this.waiters
             .watch(ids, wait, req.waitTimeoutMs ?? cfg.smssynctimeoutms)
             .catch(async (err: Error) => {
-              await this.giveBack(principal.userId, charged, total, adBonus);
+              await this.giveBack(principal.userId, charged, total, adBonus, holdToken);
               ctx.log.error({ err: err.message }, 'status subscription failed');
               throw new SendError('UNAVAILABLE', 'the message could not be queued, try again');
             });
@@ -508,9 +521,15 @@ export class SendService {
     } catch (err) {
       watch?.cancel();
       ctx.log.error({ err: (err as Error).message }, 'enqueue failed');
-      await this.giveBack(principal.userId, charged, total, adBonus);
+      await this.giveBack(principal.userId, charged, total, adBonus, holdToken);
       throw new SendError('UNAVAILABLE', 'the message could not be queued, try again');
     }
+    // Queued: the hold is done. If this delete fails the hold is rolled forward later, which
+    // queues the messages again (same smsids: billing still writes one CDR each).
+    if (holdToken !== undefined)
+      await this.holds
+        .release([holdToken])
+        .catch((err: Error) => ctx.log.warn({ err: err.message, token: holdToken }, 'credit hold not released'));
     const statuses = watch ? await watch.done : undefined;
     return {
       messages: msgs.map((m) => {
@@ -532,11 +551,18 @@ export class SendService {
   }
 
   /** Compensates a reservation (and advertisement bonus) when queueing failed. */
-  private async giveBack(userId: number, charged: boolean, total: bigint, bonus: bigint): Promise<void> {
+  private async giveBack(
+    userId: number,
+    charged: boolean,
+    total: bigint,
+    bonus: bigint,
+    holdToken?: string,
+  ): Promise<void> {
     const back = (charged ? total : 0n) - bonus;
-    if (back === 0n || userId <= 0) return;
+    if (userId <= 0) return;
     try {
-      await this.ctx.users.addCredit(userId, formatDecimal(back));
+      if (holdToken !== undefined) await this.holds.cancel(holdToken, userId, formatDecimal(back));
+      else if (back !== 0n) await this.ctx.users.addCredit(userId, formatDecimal(back));
     } catch (err) {
       // The credit stays reserved with nothing queued: loud, so an operator can correct it.
       this.ctx.log.error(

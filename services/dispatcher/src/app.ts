@@ -282,6 +282,17 @@ export async function startDispatcher(
   life.add('smpp-report', () => clearInterval(smppReport));
 
   const gateways = new Map<number, GatewayRuntime>();
+  // SIGTERM: chunks being sent stop starting new sends and go back to the queue (HandBackError).
+  const stopping = new AbortController();
+  // Provider throttling (HTTP 429) pauses a gateway in this process until its Retry-After passed.
+  const throttledUntil = new Map<number, number>();
+  const throttle = {
+    pausedForMs: (id: number) => Math.max(0, (throttledUntil.get(id) ?? 0) - Date.now()),
+    record: (id: number, pauseMs: number) => {
+      const until = Date.now() + pauseMs;
+      if (until > (throttledUntil.get(id) ?? 0)) throttledUntil.set(id, until);
+    },
+  };
   const processor = (job: Job<Chunk>, token?: string) =>
     processChunk(job.data, {
       transportFor: (id) => gateways.get(id)?.transport,
@@ -299,6 +310,8 @@ export async function startDispatcher(
       retryBaseDelayMs: opts.retryBaseDelayMs,
       policyFor: (id) => gateways.get(id)?.settings ?? {},
       failover,
+      throttle,
+      stopping: stopping.signal,
       rateGateFor: (id) => gateways.get(id)?.pacer,
       breaker: {
         pausedForMs: (id) => circuit.pausedForMs(id),
@@ -464,7 +477,10 @@ export async function startDispatcher(
     unsubCfg();
     unsubFiles?.();
     await syncing;
-    // Stop fetching, finish the chunks in hand (their events get published), then close transports.
+    // Stop fetching; the chunks in hand finish the sends in flight, record them and go back to the
+    // queue (HandBackError), so a stop takes one provider round trip, not a whole chunk, and
+    // nothing is sent twice. Then close the transports.
+    stopping.abort();
     await Promise.allSettled([...gateways.values()].map((g) => g.worker.close()));
     await Promise.allSettled([...gateways.values()].map((g) => g.transport?.close() ?? Promise.resolve()));
   });

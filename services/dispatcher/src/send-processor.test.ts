@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { Chunk, OutboundSms, SmsEvent, SubmitResult, Transport } from '@smsfleet/core';
 import type { Logger } from '@smsfleet/runtime';
 import { Semaphore } from './semaphore.js';
-import { processChunk, retryDelayMs, type SendOutcome, type SendProcessorDeps } from './send-processor.js';
+import {
+  GatewayThrottledError,
+  processChunk,
+  retryDelayMs,
+  type SendOutcome,
+  type SendProcessorDeps,
+} from './send-processor.js';
 
 const GW = 7;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -466,6 +472,63 @@ describe('processChunk', () => {
         .map((p) => p.msgId)
         .sort(),
     ).toEqual(['A:submitted', 'B:submitted']);
+  });
+});
+
+describe('processChunk: provider throttling (HTTP 429)', () => {
+  const THROTTLED: SubmitResult = {
+    ok: false,
+    permanent: false,
+    reason: 'HTTP 429 too many requests',
+    latencyMs: 1,
+    retryAfterMs: 2000,
+    throttled: true,
+  };
+
+  it('a throttled message is not an attempt: the chunk comes back with the rest unsent, then sends only those', async () => {
+    const messages = Array.from({ length: 6 }, (_, i) => msg(i));
+    let throttling = true;
+    const until = new Map<number, number>();
+    const h = harness({
+      limit: 1,
+      maxAttempts: 1,
+      answers: { [messages[2]!.to]: async () => (throttling ? THROTTLED : OK('P-late')) },
+    });
+    h.deps.throttle = {
+      pausedForMs: (id) => Math.max(0, (until.get(id) ?? 0) - Date.now()),
+      record: (id, ms) => void until.set(id, Date.now() + ms),
+    };
+    const err = await processChunk(chunkOf(messages), h.deps).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayThrottledError);
+    expect((err as GatewayThrottledError).pauseMs).toBe(2000);
+    // Sending stopped at the throttling answer (one at a time): 0, 1 sent, 2 throttled, 3..5 held.
+    expect(h.sends).toEqual(['sms-0', 'sms-1', 'sms-2']);
+    expect([...(h.progress.get('abc')?.keys() ?? [])].sort()).toEqual(['sms-0', 'sms-1']);
+    expect(h.publishes).toEqual([]);
+    // Still paused: the chunk goes straight back without sending.
+    await expect(processChunk(chunkOf(messages), h.deps)).rejects.toBeInstanceOf(GatewayThrottledError);
+    expect(h.sends).toHaveLength(3);
+
+    throttling = false;
+    until.clear();
+    const summary = await processChunk(chunkOf(messages), h.deps);
+    // maxAttempts 1 and still submitted: the 429 did not count as an attempt.
+    expect(summary).toEqual({ submitted: 6, failed: 0, retried: 0, resumed: 2 });
+    expect(h.sends.slice(3).sort()).toEqual(['sms-2', 'sms-3', 'sms-4', 'sms-5']);
+    expect(
+      h
+        .events('submitted')
+        .map((e) => e.smsid)
+        .sort(),
+    ).toEqual(messages.map((m) => m.smsid));
+  });
+
+  it('without a throttle dependency a 429 is an ordinary temporary failure', async () => {
+    const messages = [msg(1), msg(2)];
+    const h = harness({ maxAttempts: 2, answers: { [messages[0]!.to]: THROTTLED } });
+    const summary = await processChunk(chunkOf(messages), h.deps);
+    expect(summary).toEqual({ submitted: 1, failed: 0, retried: 1, resumed: 0 });
+    expect(h.retries[0]!.delayMs).toBeGreaterThanOrEqual(2000);
   });
 });
 

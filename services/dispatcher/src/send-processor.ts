@@ -37,6 +37,19 @@ export interface SendProcessorDeps {
   policyFor?(gatewayId: number): { maxAttempts?: number; retryBaseDelayMs?: number };
   /** Waits for the gateway's messages-per-second slot (shared across replicas); undefined = no limit. */
   rateGateFor?(gatewayId: number): { take(signal?: AbortSignal): Promise<void> } | undefined;
+  /**
+   * The gateway asked us to slow down (HTTP 429): this process holds its chunks back until the
+   * pause ends. Throttled messages are resent then, without burning one of their attempts.
+   */
+  throttle?: {
+    pausedForMs(gatewayId: number): number;
+    record(gatewayId: number, pauseMs: number): void;
+  };
+  /**
+   * Aborted when the process shuts down (SIGTERM): sends not yet started are left unsent, what was
+   * sent is recorded, and the chunk goes back to the queue (HandBackError) for another worker.
+   */
+  stopping?: AbortSignal;
   /** Pauses a gateway that keeps failing instead of burning retries. */
   breaker?: {
     pausedForMs(gatewayId: number): Promise<number>;
@@ -58,6 +71,31 @@ export class GatewayPausedError extends Error {
     super(`gateway ${gatewayId} paused for ${pauseMs} ms (circuit open)`);
   }
 }
+
+/**
+ * The provider throttles (HTTP 429): the chunk (with what it already sent recorded) goes back to
+ * the queue for `pauseMs`, keeping its attempt count; the throttled messages are resent then.
+ */
+export class GatewayThrottledError extends GatewayPausedError {
+  constructor(gatewayId: number, pauseMs: number) {
+    super(gatewayId, pauseMs);
+    this.message = `gateway ${gatewayId} throttled: resuming in ${pauseMs} ms`;
+  }
+}
+
+/**
+ * The process is shutting down: the chunk goes back to the queue at once with what it already
+ * sent recorded, so another worker sends only the rest (nothing twice).
+ */
+export class HandBackError extends GatewayPausedError {
+  constructor(gatewayId: number) {
+    super(gatewayId, 0);
+    this.message = `chunk handed back: the dispatcher is shutting down`;
+  }
+}
+
+/** Pause after a throttling answer without Retry-After. */
+export const DEFAULT_THROTTLE_PAUSE_MS = 1000;
 
 export interface ChunkSummary {
   submitted: number;
@@ -102,6 +140,11 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
   const breaker = transport ? deps.breaker : undefined;
   let pausedMs = breaker ? await breaker.pausedForMs(chunk.gatewayId) : 0;
   if (pausedMs > 0) throw new GatewayPausedError(chunk.gatewayId, pausedMs);
+  const throttle = transport ? deps.throttle : undefined;
+  let throttledMs = throttle ? throttle.pausedForMs(chunk.gatewayId) : 0;
+  if (throttledMs > 0) throw new GatewayThrottledError(chunk.gatewayId, throttledMs);
+  // Sending stops for this chunk (the rest stays unsent, without an outcome) when either is set.
+  const halted = () => pausedMs > 0 || throttledMs > 0 || deps.stopping?.aborted === true;
   let retryAfterMs = 0;
 
   let unrecorded: [string, string][] = [];
@@ -121,12 +164,13 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
     if (!transport) {
       outcome = { r: 'perm', at: Date.now(), reason: `gateway ${chunk.gatewayId} is not configured` };
     } else {
-      // Circuit opened while this chunk was sending: leave the rest unsent (no outcome recorded).
-      if (pausedMs > 0) return;
+      // Circuit opened or provider throttling while this chunk was sending: leave the rest unsent
+      // (no outcome recorded).
+      if (halted()) return;
       if (rateGate) await rateGate.take();
-      if (pausedMs > 0) return;
+      if (halted()) return;
       await limiter.acquire();
-      if (pausedMs > 0) {
+      if (halted()) {
         limiter.release();
         return;
       }
@@ -142,6 +186,13 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
         deps.onResult?.(chunk.gatewayId, res);
       } catch {
         // metrics must never fail a send
+      }
+      if (!res.ok && res.throttled === true && throttle) {
+        // Not taken by the provider: no outcome, so it is sent again when the chunk comes back.
+        const ms = Math.max(res.retryAfterMs ?? DEFAULT_THROTTLE_PAUSE_MS, 1);
+        throttle.record(chunk.gatewayId, ms);
+        if (ms > throttledMs) throttledMs = ms;
+        return;
       }
       if (breaker) {
         if (res.ok) await breaker.recordSuccess(chunk.gatewayId);
@@ -174,8 +225,12 @@ export async function processChunk(chunk: Chunk, deps: SendProcessorDeps): Promi
   if (broken) throw broken.reason;
   flush();
   await recording;
-  if (pausedMs > 0 && chunk.messages.some((m) => !outcomes.has(m.smsid)))
-    throw new GatewayPausedError(chunk.gatewayId, pausedMs);
+  if (halted() && chunk.messages.some((m) => !outcomes.has(m.smsid)))
+    throw pausedMs > 0
+      ? new GatewayPausedError(chunk.gatewayId, pausedMs)
+      : throttledMs > 0
+        ? new GatewayThrottledError(chunk.gatewayId, throttledMs)
+        : new HandBackError(chunk.gatewayId);
 
   const submitted: SmsEvent[] = [];
   const failed: SmsEvent[] = [];

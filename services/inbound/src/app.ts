@@ -1,6 +1,6 @@
 import { EventBus, type Consumption } from '@smsfleet/bus';
 import { ConfigStore } from '@smsfleet/config';
-import type { MoMessage } from '@smsfleet/core';
+import { sipRegistrationKey, type MoMessage } from '@smsfleet/core';
 import {
   CallbackRequestsRepo,
   ConfigRepo,
@@ -20,6 +20,7 @@ import {
   startServiceServer,
   type InfraEnv,
   type Logger,
+  type TlsListen,
 } from '@smsfleet/runtime';
 import { AnswerSender } from './answer-sender.js';
 import { CommandRunner } from './command-runner.js';
@@ -37,6 +38,8 @@ export interface InboundOptions {
   retryDelayMs: number;
   /** Parts of a concatenated message whose siblings never come are dropped after this long. */
   partTtlMs: number;
+  /** HTTPS listener for /healthz, /readyz, /metrics (TLS_CERT_FILE, TLS_KEY_FILE, HTTPS_PORT). */
+  tls?: TlsListen;
 }
 
 /**
@@ -64,7 +67,12 @@ export async function startInbound(
     registers: [registry],
   });
 
-  const server = await startServiceServer({ port: opts.httpPort, registry, ready: () => ready });
+  const server = await startServiceServer({
+    port: opts.httpPort,
+    registry,
+    ready: () => ready,
+    ...(opts.tls ? { tls: opts.tls } : {}),
+  });
   life.add('http', () => server.close());
   const redis = createRedis(infra.redisUrl, 'inbound');
   life.add('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
@@ -120,6 +128,11 @@ export async function startInbound(
     log,
     emailGiveUpMs: opts.emailGiveUpMs,
     onDelivered: (kind) => delivered.inc({ outcome: kind }),
+    sipRegistered: async (names) => {
+      const keys = names.map((n) => sipRegistrationKey(infra.queuePrefix, n));
+      const found = await Promise.all(keys.map((k) => redis.exists(k)));
+      return new Set(names.filter((_, i) => found[i] === 1));
+    },
   });
 
   const consumption: Consumption = await bus.consume<MoMessage>(

@@ -1,10 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import {
   cliAuthAllowed,
   isCommandNumber,
   parseSmsCommand,
+  pinChecks,
   pinForms,
-  pinMatches,
   registerAllowed,
   resolveCall,
   type CommandAuth,
@@ -18,6 +17,7 @@ import type {
   RedeemResult,
   RegisterResult,
 } from '@smsfleet/db';
+import { SecretVerifier, verifyDummy } from '@smsfleet/security';
 
 /** What command execution needs from the outside world (one object per store, no DI container). */
 export interface CommandDeps {
@@ -29,6 +29,8 @@ export interface CommandDeps {
   storeCallRequest(r: CallbackRequestInsert): Promise<CallbackRequest>;
   /** Publishes call.callback / call.p2p for a VoIP switch (stored: JetStream). */
   publishCall(kind: 'callback' | 'p2p', event: CallEvent, msgId: string): Promise<void>;
+  /** Checks passwords and pins against their scrypt hashes (cached); a fresh one when omitted. */
+  verifier?: SecretVerifier;
 }
 
 /** The event a VoIP switch acts on. */
@@ -62,12 +64,6 @@ export interface CommandOutcome {
   userId: number;
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** Every failed authentication reads the same, so user names and pins cannot be probed. */
 const AUTH_FAILED = 'ERROR authentication failed';
 
@@ -76,7 +72,25 @@ const AUTH_FAILED = 'ERROR authentication failed';
  * nothing. Every action is idempotent on the SMS id (a redelivered SMS repeats no effect).
  */
 export class CommandRunner {
-  constructor(private readonly deps: CommandDeps) {}
+  private readonly verifier: SecretVerifier;
+
+  constructor(private readonly deps: CommandDeps) {
+    this.verifier = deps.verifier ?? new SecretVerifier();
+  }
+
+  /** Whether the token identifies `u` under `forms` (pin/password checked against their hashes). */
+  private async pinIdentifies(
+    token: string,
+    u: InboundUser,
+    forms: ReturnType<typeof pinForms>,
+  ): Promise<boolean> {
+    for (const c of pinChecks(token, u.name, forms)) {
+      if (c.secret === 'name') return true;
+      const stored = c.secret === 'pin' ? u.pinHash : u.passwordHash;
+      if (await this.verifier.verify(`${c.secret}:${u.id}`, c.value, stored)) return true;
+    }
+    return false;
+  }
 
   async run(mo: MoMessage, s: CommandSettings): Promise<CommandOutcome> {
     const parsed = parseSmsCommand(mo.text);
@@ -181,15 +195,19 @@ export class CommandRunner {
         return { ok: true, user: undefined };
       case 'userpass': {
         const u = await this.deps.userByName(auth.username);
-        if (u && u.enabled && u.password !== '' && sameSecret(auth.password, u.password))
+        if (!u) {
+          await verifyDummy(auth.password);
+          return { ok: false };
+        }
+        if (u.enabled && (await this.verifier.verify(`password:${u.id}`, auth.password, u.passwordHash)))
           return { ok: true, user: u };
         return { ok: false };
       }
       case 'pin': {
         const forms = pinForms(s.callingcardauth);
-        const matches = (await this.deps.pinCandidates(auth.pin)).filter(
-          (u) => u.enabled && pinMatches(auth.pin, u, forms),
-        );
+        const matches: InboundUser[] = [];
+        for (const u of await this.deps.pinCandidates(auth.pin))
+          if (u.enabled && (await this.pinIdentifies(auth.pin, u, forms))) matches.push(u);
         // Two users answering to the same pincode: refuse rather than guess.
         return matches.length === 1 ? { ok: true, user: matches[0] } : { ok: false };
       }

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EventBus } from '@smsfleet/bus';
-import type { Chunk, OutboundSms } from '@smsfleet/core';
+import { sipRegistrationKey, type Chunk, type OutboundSms } from '@smsfleet/core';
 import {
   ApiKeysRepo,
   CallbackRequestsRepo,
@@ -39,6 +39,9 @@ const infra: InfraEnv = {
   logLevel: 'silent',
 };
 const KEY = `key-${sfx}`;
+// The server secret: PINs and passwords alone find their user through HMAC lookup tags under it
+// (callingcardauth modes 0, 2, 5, 9, 10, 11). Read by the repositories of the test and the services.
+process.env.SMSFLEET_SECRET_KEY ??= `inbound-test-secret-${sfx}-0123456789`;
 
 interface Mail {
   to: string;
@@ -410,6 +413,24 @@ describe('smsreceive_route with a local SMTP server', () => {
     expect(mails.some((m) => m.raw.includes('route three bob'))).toBe(false);
   });
 
+  test('3 chat or email: a live SIP registration counts as a chat endpoint (no mail)', async () => {
+    await setConfig({ smsreceive_route: '3' });
+    const key = sipRegistrationKey(infra.queuePrefix, 'alice');
+    await redis.hset(
+      key,
+      'sip:alice@127.0.0.1:5070',
+      JSON.stringify({ contact: 'sip:alice@127.0.0.1:5070' }),
+    );
+    await redis.pexpire(key, 60_000);
+    try {
+      const id = await send('3670000001', 'route three registered');
+      expect(await settled(id)).toMatchObject({ chat: true, emailState: 'none' });
+      expect(mails.some((m) => m.raw.includes('route three registered'))).toBe(false);
+    } finally {
+      await redis.del(key);
+    }
+  });
+
   test('4 chat and email: both', async () => {
     await setConfig({ smsreceive_route: '4' });
     const id = await send('3670000001', 'route four');
@@ -535,6 +556,27 @@ describe('SMS commands', () => {
       state: 'delivered',
       user_id: ids.alice,
     });
+  });
+
+  test('callingcardauth 10: a PIN or a password alone, checked against their hashes', async () => {
+    await setConfig({ callingcardauth: '10' });
+    try {
+      const row = (await db('users').where({ id: ids.alice }).first()) as Record<string, unknown>;
+      expect(JSON.stringify(row)).not.toMatch(/4321|alice-pw/);
+      const byPin = await cmd('3620000090', 'p 4321 3611111111 3622222222');
+      await answerTo('3620000090', /^OK call 3611111111 - 3622222222 requested$/);
+      expect(await waitFor('the CDR', () => cdr(byPin))).toMatchObject({ user_id: ids.alice });
+      const byPassword = await cmd('3620000091', 'p bob-pw 3611111112 3622222222');
+      await answerTo('3620000091', /^OK call 3611111112 - 3622222222 requested$/);
+      expect(await waitFor('the CDR', () => cdr(byPassword))).toMatchObject({ user_id: ids.bob });
+      await cmd('3620000092', 'p 4322 3611111113 3622222222');
+      await answerTo('3620000092', /^ERROR authentication failed$/);
+      // Mode 10 does not accept username+password typed together.
+      await cmd('3620000093', 'p alicealice-pw 3611111114 3622222222');
+      await answerTo('3620000093', /^ERROR authentication failed$/);
+    } finally {
+      await setConfig({ callingcardauth: '12' });
+    }
   });
 
   test('bad or unauthenticated commands get a clear answer and change nothing', async () => {

@@ -55,6 +55,11 @@ export interface MoProcessorDeps {
   /** How long a failing email is retried before the message is left in the inbox instead. */
   emailGiveUpMs: number;
   onDelivered?(kind: 'chat' | 'email' | 'command' | 'undelivered'): void;
+  /**
+   * Names of the given users that have a live SIP registration (the SIP front delivers their chat
+   * by SIP MESSAGE): for `smsreceive_route` 3 a registration counts as a chat endpoint.
+   */
+  sipRegistered?(userNames: readonly string[]): Promise<Set<string>>;
 }
 
 /** A temporary failure somewhere in the batch: JetStream redelivers it (every step is idempotent). */
@@ -156,10 +161,18 @@ export class MoProcessor {
     const cfg = this.d.config();
     const users = await this.d.numbers.usersByNumbers(msgs.map((m) => m.to));
     const existing = await this.d.inbox.findByMoIds(msgs.map((m) => m.id));
+    const sipUsers =
+      this.d.sipRegistered && users.size
+        ? await this.d.sipRegistered([...new Set([...users.values()].map((u) => u.name))])
+        : new Set<string>();
     const plans = msgs.map((m) => {
       const user = users.get(m.to);
-      const delivery: Delivery = user
-        ? deliveryFor(cfg.smsreceive_route, user)
+      const reachable =
+        user && sipUsers.has(user.name) && user.chatEndpoint.trim() === ''
+          ? { ...user, chatEndpoint: 'sip-registration' }
+          : user;
+      const delivery: Delivery = reachable
+        ? deliveryFor(cfg.smsreceive_route, reachable)
         : { chat: false, email: false, reason: '' };
       const command = !user && m.commandsAllowed !== false;
       return { m, user, delivery, command };

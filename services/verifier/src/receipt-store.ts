@@ -35,6 +35,16 @@ export type ReceiptOutcome =
  * `await:{smsid}` hash: the submitted event and each part's state; `early:{gw}:{idKey}` → a receipt
  * that came before its submit answer; `rcpt-unmatched` a capped list for inspection.
  */
+/**
+ * KEYS[1] the deadline zset. ARGV: now, lease-until, limit. Takes the due members and moves their
+ * deadline to lease-until in one step, so concurrent sweepers never claim the same message.
+ */
+const CLAIM_LUA = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, smsid in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], smsid) end
+return due
+`;
+
 export class ReceiptStore {
   constructor(private readonly o: ReceiptStoreOptions) {}
 
@@ -209,23 +219,27 @@ export class ReceiptStore {
   }
 
   /**
-   * Claims messages whose wait is over (any replica may sweep; ZREM decides who got each one) and
-   * returns their submitted events.
+   * Claims messages whose wait is over and returns their submitted events. A claim is a lease: the
+   * deadline moves `leaseMs` ahead (atomically, so one replica gets each message), and only
+   * `forget()` after the final state was published removes it. A sweep that fails to publish (NATS
+   * down, the process killed) leaves the messages to be claimed again when the lease ends.
    */
-  async claimExpired(limit = 500): Promise<SmsEvent[]> {
+  async claimExpired(limit = 500, leaseMs = 30_000): Promise<SmsEvent[]> {
     const key = this.k('await-deadline');
-    const due = await this.o.redis.zrangebyscore(key, 0, Date.now(), 'LIMIT', 0, limit);
+    const now = Date.now();
+    const due = (await this.o.redis.eval(CLAIM_LUA, 1, key, now, now + leaseMs, limit)) as string[];
     if (due.length === 0) return [];
-    const m = this.o.redis.multi();
-    for (const smsid of due) m.zrem(key, smsid);
-    for (const smsid of due) m.hget(this.k('await', smsid), 'ev');
-    const res = (await m.exec()) ?? [];
+    const evs = await this.o.redis
+      .pipeline(due.map((smsid) => ['hget', this.k('await', smsid), 'ev']))
+      .exec();
     const out: SmsEvent[] = [];
-    due.forEach((_, i) => {
-      const claimed = res[i]?.[1] === 1;
-      const ev = res[due.length + i]?.[1];
-      if (claimed && typeof ev === 'string') out.push(JSON.parse(ev) as SmsEvent);
+    const gone: string[] = [];
+    due.forEach((smsid, i) => {
+      const ev = evs?.[i]?.[1];
+      if (typeof ev === 'string') out.push(JSON.parse(ev) as SmsEvent);
+      else gone.push(smsid); // finalised meanwhile (or expired): nothing left to wait for
     });
+    if (gone.length) await this.o.redis.zrem(key, ...gone);
     return out;
   }
 

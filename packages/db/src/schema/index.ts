@@ -18,6 +18,11 @@ import { m0600 } from './0600_inbound.js';
 import { m0601 } from './0601_users_email_pin.js';
 import { m0602 } from './0602_cdr_direction.js';
 import { m0700 } from './0700_webhooks.js';
+import { m0800 } from './0800_password_hashes.js';
+import { m0801 } from './0801_api_key_hashes.js';
+import { m0820 } from './0820_audit_log.js';
+import { m0850 } from './0850_inbox_sip.js';
+import { m0890 } from './0890_credit_holds.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   m0001,
@@ -35,4 +40,9 @@ export const MIGRATIONS: readonly Migration[] = [
   m0601,
   m0602,
   m0700,
+  m0800,
+  m0801,
+  m0820,
+  m0850,
+  m0890,
 ];

@@ -1,5 +1,5 @@
 import type { ApiContext } from '../api-context.js';
-import { authenticate } from '../auth.js';
+import { authenticate, mizuAuthDeps } from '../auth.js';
 import { MizuError, okAnswer, type MizuAnswer } from '../mizu-answer.js';
 import { param } from '../mizu-params.js';
 import type { MizuEntry, MizuRequest } from '../mizu-types.js';
@@ -33,11 +33,7 @@ export function sendEntry(spec: SendEntrySpec): MizuEntry {
     const { params: p, cfg } = req;
     // Before authentication: a disabled module answers the same to everyone, cheaply.
     if (!cfg.enablesms) throw new MizuError('DISABLED', 'SMS is disabled on this server (enablesms=false)');
-    const principal = await authenticate(p, {
-      apiv2key: cfg.apiv2key,
-      findUser: (n) => ctx.userCache.get(n),
-      claimSalt: (a, s) => ctx.claimSalt(a, s),
-    });
+    const principal = await authenticate(p, mizuAuthDeps(req, ctx));
     if (spec.admin && !principal.admin)
       throw new MizuError(
         'NOT_ALLOWED',

@@ -1,9 +1,9 @@
 import express from 'express';
-import { ApiKeysRepo, InboxRepo } from '@smsfleet/db';
+import { InboxRepo } from '@smsfleet/db';
 import type { ApiContext } from '../api-context.js';
 import { errorAnswer, MizuError, okAnswer } from '../mizu-answer.js';
 import { parseMizuParams } from '../mizu-params.js';
-import { ApiKeyAuth } from '../v1/api-key-auth.js';
+import { apiKeyAuthFor } from '../v1/api-key-auth.js';
 import { ProblemError, problem, sendProblem, toProblem } from '../v1/problem.js';
 import { acceptInbound } from './accept-inbound.js';
 
@@ -46,19 +46,7 @@ export function inboundRoutes(router: express.Router, ctx: ApiContext): void {
   });
 
   const inbox = new InboxRepo(ctx.db);
-  const keys = new ApiKeysRepo(ctx.db);
-  const auth = new ApiKeyAuth({
-    serverKey: () => ctx.config.current().apiv2key,
-    lookup: async (hash) => {
-      const key = await keys.findByHash(hash);
-      if (!key) return undefined;
-      const user = await ctx.users.findById(key.userId);
-      if (!user || !user.enabled) return undefined;
-      return { userId: user.id, name: user.name, admin: user.type === 'admin', keyId: key.id };
-    },
-  });
-  const unsub = ctx.bus.onNotify('users', () => auth.clear());
-  ctx.onClose('inbox-auth', unsub);
+  const auth = apiKeyAuthFor(ctx);
 
   /**
    * The caller's inbox, newest first: `limit` (default 50, at most 1000), `before` (an id: page
@@ -66,7 +54,7 @@ export function inboundRoutes(router: express.Router, ctx: ApiContext): void {
    */
   router.get('/v1/inbox', async (req, res) => {
     try {
-      const principal = await auth.authenticate(req.get('authorization'));
+      const principal = await auth.authenticate(req.get('authorization'), req.ip);
       const num = (name: string): number | undefined => {
         const raw = req.query[name];
         if (raw === undefined) return undefined;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type express from 'express';
 import type { User, UserType } from '@smsfleet/db';
+import { verifyDummy, type SecretVerifier } from '@smsfleet/security';
 import type { Redis } from '@smsfleet/queue';
 
 /**
@@ -112,7 +113,8 @@ export function setCookie(
   cookiePath: string,
   maxAgeMs: number,
 ): void {
-  const secure = req.secure || req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
+  // req.secure: a TLS socket, or X-Forwarded-Proto https from a proxy Express trusts (TRUST_PROXY).
+  const secure = req.secure ? '; Secure' : '';
   res.append(
     'Set-Cookie',
     `${name}=${encodeURIComponent(value)}; Path=${cookiePath}; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure}`,
@@ -121,9 +123,12 @@ export function setCookie(
 
 /**
  * A form POST without a session (the login) cannot carry a CSRF token yet; SameSite=Strict covers
- * the session cookie, and this refuses cross-site form posts by their Origin header.
+ * the session cookie, and this refuses cross-site form posts by their Origin header (every browser
+ * sends it on a cross-origin POST) and by `Sec-Fetch-Site`. Non-browser clients send neither.
  */
 export function sameOrigin(req: express.Request): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return false;
   const origin = req.headers.origin;
   if (!origin || origin === 'null') return origin !== 'null';
   try {
@@ -215,17 +220,23 @@ export function mountAssets(router: express.Router): void {
   });
 }
 
-/** Authentication of the login form against the users table; only users of the given types. */
+/**
+ * Authentication of the login form against the users table (scrypt hashes, checked through
+ * `verifier`); only users of the given types.
+ */
 export async function checkLogin(
   findUser: (name: string) => Promise<User | undefined>,
   name: string,
   password: string,
   types: readonly UserType[],
+  verifier: SecretVerifier,
 ): Promise<User | undefined> {
   if (!name || !password) return undefined;
   const u = await findUser(name);
-  // Compare even for unknown users so timing does not reveal which names exist.
-  const ok = safeEqual(password, u?.password ?? randomBytes(16).toString('hex'));
+  // Spend the same scrypt run for unknown users so timing does not reveal which names exist.
+  const ok = u
+    ? await verifier.verify(`user:${u.id}`, password, u.passwordHash)
+    : await verifyDummy(password);
   if (!u || !ok || !u.enabled || !types.includes(u.type)) return undefined;
   return u;
 }

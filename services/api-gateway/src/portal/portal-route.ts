@@ -4,7 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { CdrRepo, InboxRepo } from '@smsfleet/db';
 import type { ApiContext } from '../api-context.js';
 import { SendError, sendServiceFor } from '../send-service.js';
-import { apiGuard, mountLogin, sessionOf, type WebArea } from '../ops/ops-route.js';
+import { apiGuard, currentUserCheck, mountLogin, sessionOf, type WebArea } from '../ops/ops-route.js';
 import {
   SessionKeys,
   escapeHtml,
@@ -129,6 +129,7 @@ export function portalRoutes(router: express.Router, ctx: ApiContext): void {
     cookie: COOKIE,
     cookiePath: COOKIE_PATH,
     types: ['user'],
+    current: currentUserCheck(ctx, ['user']),
   };
   const prefix = ctx.infra.queuePrefix;
   const cdrs = new CdrRepo(ctx.db);

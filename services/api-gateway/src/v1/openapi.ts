@@ -12,7 +12,9 @@ export type OperationId =
   | 'getBatch'
   | 'cancelBatch'
   | 'searchCdrs'
-  | 'listInbox';
+  | 'listInbox'
+  | 'sendVerification'
+  | 'checkVerification';
 
 export interface Operation {
   method: Method;
@@ -178,6 +180,61 @@ export const V1_OPERATIONS: readonly Operation[] = [
       401: PROBLEM_RESPONSES[401]!,
       403: ['Only admins may read another inbox', 'Problem'],
       422: PROBLEM_RESPONSES[422]!,
+    },
+  },
+  // Sign-up verification (uauthverify; verify/verify-routes.ts).
+  {
+    method: 'post',
+    path: '/v1/verifications',
+    operationId: 'sendVerification',
+    summary: 'Send a verification code by SMS',
+    description:
+      'Needs `uauthverify=true`. Sends a fresh code (replacing a pending one) to `to`; limited per number, per address and per user (`uauthverify_*` config keys). Sent by the server, uncharged, unless `uauthverify_charge` is on.',
+    auth: true,
+    external: true,
+    body: {
+      'application/json': {
+        type: 'object',
+        required: ['to'],
+        properties: { to: { type: 'string' }, userIp: { type: 'string' } },
+        additionalProperties: false,
+      },
+    },
+    responses: {
+      202: ['The code SMS was queued: `{smsid, to, expiresAt}`'],
+      ...PROBLEM_RESPONSES,
+      403: ['Verification is disabled (uauthverify=false) or the user may not send', 'Problem'],
+      429: ['Too many codes for this number, address or user', 'Problem'],
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/verifications/check',
+    operationId: 'checkVerification',
+    summary: 'Check a verification code',
+    description:
+      "A right code is consumed; with `attach: true` the number becomes a registered caller-id of the key's user. Each check counts as an attempt (`uauthverify_maxattempts`).",
+    auth: true,
+    external: true,
+    body: {
+      'application/json': {
+        type: 'object',
+        required: ['to', 'code'],
+        properties: {
+          to: { type: 'string' },
+          code: { type: 'string' },
+          attach: { type: 'boolean' },
+          userIp: { type: 'string' },
+        },
+        additionalProperties: false,
+      },
+    },
+    responses: {
+      200: ['Verified: `{verified: true, to, registeredFor?}`'],
+      ...PROBLEM_RESPONSES,
+      403: ['Verification disabled, or the number belongs to another user', 'Problem'],
+      422: ['Wrong, expired or used-up code, or an invalid field', 'Problem'],
+      429: ['Too many checks from this address', 'Problem'],
     },
   },
 ];

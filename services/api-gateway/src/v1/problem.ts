@@ -1,5 +1,5 @@
 import type express from 'express';
-import { SmsfleetError } from '@smsfleet/core';
+import { SmsfleetError, isUnreachableError } from '@smsfleet/core';
 
 /** One invalid field or row, as listed in a problem document's `errors`. */
 export interface FieldError {
@@ -24,6 +24,7 @@ export type ProblemCode =
   | 'BAD_REQUEST'
   | 'VALIDATION'
   | 'UNAUTHORIZED'
+  | 'BANNED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'NO_CREDIT'
@@ -33,7 +34,10 @@ export type ProblemCode =
   | 'TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'UNAVAILABLE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** A wrong, expired or used-up verification code (uauthverify). */
+  | 'WRONG_CODE'
+  | 'TOO_MANY_REQUESTS';
 
 /**
  * The one table of /v1 outcomes: HTTP status and title per code. `type` is a relative URI that
@@ -43,6 +47,7 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = 
   BAD_REQUEST: { status: 400, title: 'Bad request' },
   VALIDATION: { status: 422, title: 'Validation failed' },
   UNAUTHORIZED: { status: 401, title: 'Authentication required' },
+  BANNED: { status: 429, title: 'Too many failed authentications' },
   FORBIDDEN: { status: 403, title: 'Not allowed' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   NO_CREDIT: { status: 402, title: 'Not enough credit' },
@@ -53,6 +58,8 @@ export const PROBLEMS: Record<ProblemCode, { status: number; title: string }> = 
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   INTERNAL: { status: 500, title: 'Internal error' },
+  WRONG_CODE: { status: 422, title: 'Verification code refused' },
+  TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests' },
 };
 
 /**
@@ -76,6 +83,8 @@ const FOREIGN_CODES: Record<string, ProblemCode> = {
   UNAVAILABLE: 'UNAVAILABLE',
   THROTTLED: 'UNAVAILABLE',
   NOT_FOUND: 'NOT_FOUND',
+  CODE: 'WRONG_CODE',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
 };
 
 export class ProblemError extends Error {
@@ -108,11 +117,20 @@ export function toProblem(err: unknown): Problem {
     if (e.type === 'entity.parse.failed') return problem('BAD_REQUEST', 'request body is not valid JSON');
     if (e.status >= 400 && e.status < 500) return problem('BAD_REQUEST', String(e.message));
   }
+  // Other http-errors with a client status, e.g. the router's "Failed to decode param" (a path
+  // parameter that is no valid percent-encoding): the client's fault, not an internal error.
+  if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && err instanceof Error) {
+    if (e.status === 413) return problem('TOO_LARGE', 'request body too large');
+    if (e.status === 415) return problem('UNSUPPORTED_MEDIA_TYPE', String(e.message).slice(0, 200));
+    return problem('BAD_REQUEST', String(e.message).slice(0, 200));
+  }
   const code = typeof e?.code === 'string' ? FOREIGN_CODES[e.code] : undefined;
   if (code && (err instanceof SmsfleetError || err instanceof Error)) {
     const errors = Array.isArray(e.errors) ? (e.errors as FieldError[]) : undefined;
     return problem(code, String(e.message), errors);
   }
+  if (isUnreachableError(err))
+    return problem('UNAVAILABLE', 'service temporarily unavailable (database unreachable), try again later');
   return problem('INTERNAL', 'internal error');
 }
 

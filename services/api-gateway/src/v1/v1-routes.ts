@@ -1,10 +1,10 @@
 import express from 'express';
 import type { z } from 'zod';
-import { BatchesRepo, ApiKeysRepo } from '@smsfleet/db';
+import { BatchesRepo } from '@smsfleet/db';
 import { ChunkProducer, MessageStatusStore } from '@smsfleet/queue';
 import { Counter } from '@smsfleet/runtime';
 import type { ApiContext } from '../api-context.js';
-import { ApiKeyAuth, type V1Principal } from './api-key-auth.js';
+import { apiKeyAuthFor, type V1Principal } from './api-key-auth.js';
 import { BatchService } from './batch-service.js';
 import { fingerprint, IdempotencyStore, type StoredAnswer } from './idempotency.js';
 import { buildOpenApi, V1_OPERATIONS, type Operation, type OperationId } from './openapi.js';
@@ -83,7 +83,7 @@ export function expressPath(openApiPath: string): string {
 }
 
 /** Operations other route modules mount (documented in openapi.ts). */
-type ExternalOperation = 'searchCdrs' | 'listInbox';
+type ExternalOperation = 'searchCdrs' | 'listInbox' | 'sendVerification' | 'checkVerification';
 
 /** Where the /v1 router is mounted; its routes are relative to it. */
 export const V1_BASE = '/v1';
@@ -137,19 +137,7 @@ export const v1Routes = (router: express.Router, ctx: ApiContext): void => {
     clearTimeout(firstResume);
   });
   const idempotency = new IdempotencyStore(ctx.redis, ctx.infra.queuePrefix);
-  const keys = new ApiKeysRepo(ctx.db);
-  const auth = new ApiKeyAuth({
-    serverKey: () => ctx.config.current().apiv2key,
-    lookup: async (hash) => {
-      const key = await keys.findByHash(hash);
-      if (!key) return undefined;
-      const user = await ctx.users.findById(key.userId);
-      if (!user || !user.enabled) return undefined;
-      return { userId: user.id, name: user.name, admin: user.type === 'admin', keyId: key.id };
-    },
-  });
-  const unsub = ctx.bus.onNotify('users', () => auth.clear());
-  ctx.onClose('v1-auth', unsub);
+  const auth = apiKeyAuthFor(ctx);
   const requests = new Counter({
     name: 'smsfleet_v1_requests_total',
     help: '/v1 requests by operation and status',
@@ -295,7 +283,7 @@ export const v1Routes = (router: express.Router, ctx: ApiContext): void => {
     (req as RawRequest).rawBody = buf;
   };
   const authenticate: express.RequestHandler = (req, _res, next) => {
-    auth.authenticate(req.get('authorization')).then((p) => {
+    auth.authenticate(req.get('authorization'), req.ip).then((p) => {
       (req as RawRequest).principal = p;
       next();
     }, next);
