@@ -135,6 +135,7 @@ describe('SIP front (sipp)', () => {
     await redis?.quit();
     await bus?.close();
     await fleet?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 
   test('REGISTER with digest auth stores the contact in Redis; a wrong password gets 403', async () => {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { Redis } from '@smsfleet/queue';
 import { EventBus } from '@smsfleet/bus';
 import { dropDatabase } from '@smsfleet/db';
-import { REPO_ROOT, freePort, waitFor } from './fleet.js';
+import { REPO_ROOT, freePort, freeSipPort, waitFor } from './fleet.js';
 
 const run = promisify(execFile);
 
@@ -39,8 +39,17 @@ describe('./smsfleet up, the printed curl, ./smsfleet cdr list, ./smsfleet down'
   }, 60_000);
 
   test('a new user follows the quick start', async () => {
-    for (const name of ['API_GATEWAY', 'DISPATCHER', 'VERIFIER', 'BILLING', 'SMSC_SIM'])
+    for (const name of [
+      'API_GATEWAY',
+      'DISPATCHER',
+      'VERIFIER',
+      'BILLING',
+      'INBOUND',
+      'SIP_GATEWAY',
+      'SMSC_SIM',
+    ])
       env[`${name}_PORT`] = String(await freePort());
+    env.SIP_PORT = String(await freeSipPort());
     const up = await run(path.join(REPO_ROOT, 'smsfleet'), ['up', '--detach'], {
       env,
       cwd: REPO_ROOT,

@@ -141,6 +141,9 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
         ...(secretKey ? { SMSFLEET_SECRET_KEY: secretKey } : {}),
         [p.portEnv]: String(port),
         ...(p.name === 'smsc-sim' && smppPort !== undefined ? { SIM_SMPP_PORT: String(smppPort) } : {}),
+        ...(p.name === 'sip-gateway'
+          ? { SIP_API_URL: `http://127.0.0.1:${portOf(ctx, 'api-gateway', 8084)}/mvapireq/` }
+          : {}),
       },
       restarts: 0,
     };
@@ -202,6 +205,9 @@ export async function upCommand(ctx: CliContext, args: string[], out: Out): Prom
       : `  curl 'http://127.0.0.1:${simPort}/_sim/messages?limit=5'`,
   );
   out('  ./smsfleet cdr list');
+  out(
+    `SIP MESSAGE to SMS: sip:<number>@127.0.0.1:${ctx.env.SIP_PORT ?? '5060'} (UDP/TCP, digest auth with a user's name and password)`,
+  );
   if (values.detach) {
     out('');
     out('Running in the background; stop with ./smsfleet down');

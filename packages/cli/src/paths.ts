@@ -20,4 +20,11 @@ export const FLEET_PROCESSES = [
   { name: 'verifier', entry: 'services/verifier/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8086 },
   { name: 'billing', entry: 'services/billing/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8087 },
   { name: 'inbound', entry: 'services/inbound/dist/main.js', portEnv: 'HTTP_PORT', defaultPort: 8088 },
+  // SIP MESSAGE to SMS: SIP on SIP_PORT (5060, UDP and TCP); 8089 is its health/metrics port.
+  {
+    name: 'sip-gateway',
+    entry: 'services/sip-gateway/dist/main.js',
+    portEnv: 'HTTP_PORT',
+    defaultPort: 8089,
+  },
 ] as const;

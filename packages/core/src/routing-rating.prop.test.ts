@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDecimal, compareDecimal, formatDecimal, multiplyDecimal, parseDecimal } from './money.js';
-import { compilePrices, findPrice, rateSms, type PriceRule } from './rating.js';
+import { compilePrices, findPrice, rateSms } from './rating.js';
 import {
   chooseRoute,
   compileRoutes,

@@ -126,8 +126,12 @@ export async function fuzzSmpp(opts: FuzzSmppRunOptions): Promise<FuzzSmppRun> {
     let last = -1;
     let lastAt = Date.now();
     for (;;) {
-      const r = (await fleet.db('cdr').countDistinct({ n: 'smsid' }).first()) as
-        { n: number | string } | undefined;
+      // Outbound only: garbage read as an incoming SMS writes an inbound CDR of its own.
+      const r = (await fleet
+        .db('cdr')
+        .where({ direction: 'outbound' })
+        .countDistinct({ n: 'smsid' })
+        .first()) as { n: number | string } | undefined;
       const n = Number(r?.n ?? 0);
       if (n >= accepted.length || Date.now() > deadline || Date.now() - lastAt > 60_000) break;
       if (n > last) {

@@ -230,8 +230,8 @@ function textBody(body: Buffer, contentType: string | undefined): string | undef
   }
 }
 
-const TO_NAMES = ['to', 'bnum', 'bnun', 'receiver', 'destination', 'dest'];
-const STATUS_NAMES = ['status', 'stat', 'state', 'dlr', 'deliverystatus', 'dlr_status'];
+export const TO_NAMES = ['to', 'bnum', 'bnun', 'receiver', 'destination', 'dest'];
+export const STATUS_NAMES = ['status', 'stat', 'state', 'dlr', 'deliverystatus', 'dlr_status'];
 
 /** A phone number as the api-gateway accepts it (numbers.ts): the poisons must fail this. */
 function isValidNumber(s: string): boolean {
@@ -768,7 +768,8 @@ function v1Case(r: Rng, cred: FuzzCredentials): HttpCase {
         text = Array.from({ length: int(r, 1, 20) }, line).join(pick(r, ['\n', '\r\n']));
         if (chance(r, 0.3)) path += `?text=${wire(r, value(r))}&from=${wire(r, value(r))}`;
       }
-      if (shape === 'json' && authed) text = poisonJson(text, keys);
+      // Whatever the content type says, a JSON object in the body of a send must not be a valid one.
+      if (shape !== 'csv' && authed) text = poisonJson(text, keys);
       addBodyHeaders(r, headers, ct);
       body = shape === 'huge' ? huge(r) : Buffer.from(utf8(text), 'latin1');
       if (shape === 'huge' && chance(r, 0.5)) body = Buffer.alloc(int(r, 1_050_000, 1_300_000), ' ');

@@ -110,6 +110,14 @@ describe('requests the provider receives', () => {
     expect(req.url).toContain(encodeURIComponent(UNICODE));
   });
 
+  it('credentials in the gateway URL become HTTP Basic authentication, never part of the path', async () => {
+    const t = transport({ url: `${base.replace('://', '://acme:p%40ss%3Aw0rd@')}/send?to=[tonum]` });
+    expect((await t.send(message())).ok).toBe(true);
+    const req = seen[0]!;
+    expect(req.headers.authorization).toBe(`Basic ${Buffer.from('acme:p@ss:w0rd').toString('base64')}`);
+    expect(req.url).toBe('/send?to=36201234567');
+  });
+
   it('POST form body (smssenddata) with URL-encoded values and a form content type', async () => {
     const t = transport({ body: 'user=me&to=[tonum]&msg=[message]&id=[smsid]' });
     await t.send(message({ text: UNICODE }));

@@ -300,6 +300,10 @@ export class HttpTransport implements Transport {
         const u = new URL(url);
         origin = u.origin;
         reqPath = u.pathname + u.search;
+        // `https://user:pass@host/...`: the provider expects HTTP Basic authentication.
+        if ((u.username || u.password) && headers['authorization'] === undefined)
+          headers['authorization'] =
+            `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
       }
       const res = await this.exchange(
         origin,

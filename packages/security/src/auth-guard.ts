@@ -188,11 +188,12 @@ export class AuthGuard {
 
   /**
    * Records a failed authentication (wrong password, key, digest...) for the address and the user
-   * name, bans what crossed its threshold, then waits the delay the failure count calls for.
+   * name, bans what crossed its threshold, then waits the delay the failure count calls for
+   * (`wait: false`: only reports it, e.g. where the answer is an SMS anyway).
    * Returns the verdict after this failure. Redis errors propagate (the caller answers the failure
    * anyway).
    */
-  async fail(subject: AuthSubject): Promise<AuthVerdict> {
+  async fail(subject: AuthSubject, opts: { wait?: boolean } = {}): Promise<AuthVerdict> {
     const s = this.settings();
     const m = this.members(subject, s);
     const list: { member: string; banAfter: number; scope: BanScope }[] = [];
@@ -239,7 +240,7 @@ export class AuthGuard {
       }
     });
     if (banned) return banned;
-    if (delay > 0) await this.sleep(delay);
+    if (delay > 0 && opts.wait !== false) await this.sleep(delay);
     return { banned: false, delayMs: delay };
   }
 

@@ -13,6 +13,7 @@ import {
   loadRoutingTables,
 } from '@smsfleet/db';
 import { ChunkProducer, createRedis } from '@smsfleet/queue';
+import { AuthGuard, authBanSettingsFrom } from '@smsfleet/security';
 import {
   Counter,
   Lifecycle,
@@ -101,7 +102,14 @@ export async function startInbound(
     addChunks: (chunks) => producer.addChunks(chunks),
     publishAccepted: (events, msgId) => bus.publish('accepted', events, msgId),
   });
+  // PINs and passwords guessed over SMS count on the fleet-wide ban list (authban_* keys).
+  const guard = new AuthGuard(redis, infra.queuePrefix, {
+    settings: () => authBanSettingsFrom(config.current()),
+  });
+  await guard.start();
+  life.add('auth-guard', () => guard.stop());
   const commands = new CommandRunner({
+    guard,
     userByName: (n) => numbers.userByName(n),
     usersByNumbers: (n) => numbers.usersByNumbers(n),
     pinCandidates: (t) => numbers.pinCandidates(t),

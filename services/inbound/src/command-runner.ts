@@ -17,7 +17,7 @@ import type {
   RedeemResult,
   RegisterResult,
 } from '@smsfleet/db';
-import { SecretVerifier, verifyDummy } from '@smsfleet/security';
+import { SecretVerifier, verifyDummy, type AuthGuard } from '@smsfleet/security';
 
 /** What command execution needs from the outside world (one object per store, no DI container). */
 export interface CommandDeps {
@@ -31,6 +31,12 @@ export interface CommandDeps {
   publishCall(kind: 'callback' | 'p2p', event: CallEvent, msgId: string): Promise<void>;
   /** Checks passwords and pins against their scrypt hashes (cached); a fresh one when omitted. */
   verifier?: SecretVerifier;
+  /**
+   * The failed-authentication ban list: a command whose password or pincode is wrong counts for the
+   * sender's number (as address `sms:<number>`) and the named user; while banned, commands from
+   * that number or for that user are refused. Omitted: nothing is counted.
+   */
+  guard?: Pick<AuthGuard, 'check' | 'fail'>;
 }
 
 /** The event a VoIP switch acts on. */
@@ -99,6 +105,14 @@ export class CommandRunner {
       parsed.keyword === ''
         ? 'general'
         : { b: 'callback', n: 'register', p: 'p2p', c: 'credit' }[parsed.keyword];
+    // A secret guessed over SMS counts like any failed login: per sender number and user name.
+    const userpass = parsed.candidates.find((c) => c.auth.kind === 'userpass')?.auth;
+    const subject = {
+      address: `sms:${mo.from}`,
+      user: userpass?.kind === 'userpass' ? userpass.username : undefined,
+    };
+    const verdict = this.deps.guard?.check(subject);
+    if (verdict?.banned) return { ok: false, command: name, answer: `ERROR ${verdict.reason}`, userId: 0 };
     let chosen: { c: CommandCandidate; user: InboundUser | undefined } | undefined;
     for (const c of parsed.candidates) {
       const r = await this.authenticate(c.auth, mo.from, s);
@@ -107,7 +121,18 @@ export class CommandRunner {
         break;
       }
     }
-    if (!chosen) return { ok: false, command: name, answer: AUTH_FAILED, userId: 0 };
+    if (!chosen) {
+      const guessed = parsed.candidates.some((c) => c.auth.kind === 'userpass' || c.auth.kind === 'pin');
+      const after = guessed
+        ? await this.deps.guard?.fail(subject, { wait: false }).catch(() => undefined)
+        : undefined;
+      return {
+        ok: false,
+        command: name,
+        answer: after?.banned ? `ERROR authentication failed; ${after.reason}` : AUTH_FAILED,
+        userId: 0,
+      };
+    }
     const { c, user } = chosen;
     const userId = user?.id ?? 0;
     const fail = (answer: string): CommandOutcome => ({ ok: false, command: name, answer, userId });

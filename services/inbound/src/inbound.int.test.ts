@@ -20,6 +20,7 @@ import {
 } from '@smsfleet/db';
 import { Queue, createRedis, type Redis } from '@smsfleet/queue';
 import { createLogger, type InfraEnv } from '@smsfleet/runtime';
+import { AuthGuard } from '@smsfleet/security';
 import { startApiGateway } from '../../api-gateway/src/app.js';
 import type { CallEvent } from './command-runner.js';
 import { startInbound } from './app.js';
@@ -576,6 +577,27 @@ describe('SMS commands', () => {
       await answerTo('3620000093', /^ERROR authentication failed$/);
     } finally {
       await setConfig({ callingcardauth: '12' });
+    }
+  });
+
+  test('wrong pincodes from one number ban it (the right one is refused too) until cleared', async () => {
+    await setConfig({ authban_slowafter: '0', authban_addressafter: '3', authban_userafter: '100' });
+    const guard = new AuthGuard(redis, infra.queuePrefix);
+    try {
+      await cmd('3620000095', 'p alice0000 3611111111 3622222222');
+      await answerTo('3620000095', /^ERROR authentication failed$/);
+      await cmd('3620000095', 'p alice0001 3611111111 3622222222');
+      await cmd('3620000095', 'p alice0002 3611111111 3622222222');
+      await answerTo('3620000095', /^ERROR authentication failed; too many failed logins, banned until /);
+      await cmd('3620000095', 'p alice4321 3611111119 3622222222');
+      await answerTo('3620000095', /^ERROR too many failed logins, banned until /);
+      expect((await guard.list()).map((b) => `${b.scope}:${b.id}`)).toEqual(['address:sms:3620000095']);
+      // Another number is not banned.
+      await cmd('3620000096', 'p alice4321 3611111118 3622222222');
+      await answerTo('3620000096', /^OK call 3611111118 - 3622222222 requested$/);
+      expect(await guard.clear({ address: 'sms:3620000095' })).toBe(1);
+    } finally {
+      await setConfig({ authban_slowafter: '5', authban_addressafter: '20', authban_userafter: '50' });
     }
   });
 

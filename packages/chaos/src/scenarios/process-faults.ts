@@ -1,9 +1,21 @@
-import type { ServiceName } from '@smsfleet/harness';
+import type { Fleet, ServiceName } from '@smsfleet/harness';
 import { DEFAULT_RATE, standardRun } from '../run.js';
 import type { Scenario } from '../scenario.js';
 
 /** The services of the send path, killed in this order. */
 export const PIPELINE_SERVICES = ['api-gateway', 'dispatcher', 'verifier', 'billing'] as const;
+
+/** Waits (up to 10 s) until the provider is receiving messages right now. */
+async function providerBusy(fleet: Fleet): Promise<void> {
+  const until = Date.now() + 10_000;
+  let last = (await fleet.simStats()).received;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 5));
+    const now = (await fleet.simStats()).received;
+    if (now > last) return;
+    last = now;
+  }
+}
 
 /**
  * SIGKILL of one service in the middle of the run, then a restart: nothing accepted may be lost,
@@ -21,6 +33,8 @@ export function killScenario(service: (typeof PIPELINE_SERVICES)[number]): Scena
           await atShare(0.4);
           // The API dies while it takes a batch (its answer never leaves).
           const inBatch = service === 'api-gateway' ? await load.batchInFlight() : false;
+          // The dispatcher dies while it sends (the provider's count is moving), not between chunks.
+          if (service === 'dispatcher') await providerBusy(fleet);
           const at = load.offered;
           const t0 = Date.now();
           await fleet.kill(service, 'SIGKILL');

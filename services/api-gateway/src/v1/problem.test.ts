@@ -29,6 +29,17 @@ describe('the /v1 error table', () => {
       413,
       '/v1/problems/too-large',
     ],
+    // The router's error for a path parameter that is no valid percent-encoding (/v1/messages/%E0).
+    [
+      Object.assign(new URIError("Failed to decode param '%E0'"), { status: 400 }),
+      400,
+      '/v1/problems/bad-request',
+    ],
+    [
+      Object.assign(new Error('unsupported charset "BOGUS"'), { status: 415 }),
+      415,
+      '/v1/problems/unsupported-media-type',
+    ],
     [new Error('db exploded: password=secret'), 500, '/v1/problems/internal'],
   ])('%s -> %i', (err, status, type) => {
     const p = toProblem(err);
