@@ -250,7 +250,14 @@ describe('answers', () => {
   it('429 reports Retry-After', async () => {
     answer = { status: 429, body: 'slow down', headers: { 'retry-after': '3' } };
     const r = await transport({}).send(message());
+    expect(r).toMatchObject({ ok: false, permanent: false, retryAfterMs: 3000, throttled: true });
+  });
+
+  it('a 503 is temporary but not throttling (it counts as a failed attempt)', async () => {
+    answer = { status: 503, body: 'down', headers: { 'retry-after': '3' } };
+    const r = await transport({}).send(message());
     expect(r).toMatchObject({ ok: false, permanent: false, retryAfterMs: 3000 });
+    expect(r).not.toHaveProperty('throttled');
   });
 });
 

@@ -8,6 +8,9 @@ import { param, parseMizuParams, type MizuParams } from './mizu-params.js';
 const MAX_BODY_BYTES = 64 * 1024;
 const BODY_TOO_LARGE = `request body too large (at most ${MAX_BODY_BYTES / 1024} KiB)`;
 
+/** The client went away while sending its body: nobody is left to answer, nothing was done. */
+class ClientAborted extends Error {}
+
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const method = req.method ?? 'GET';
@@ -31,7 +34,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
       parts.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
+    req.on('error', (err) => reject(new ClientAborted(err.message)));
   });
 }
 
@@ -80,6 +83,11 @@ export function createMizuHandler(
         hooks.onAnswer?.(name, answer);
         send(res, answer);
       } catch (err) {
+        if (err instanceof ClientAborted) {
+          hooks.onError?.('CLIENT_ABORTED');
+          res.destroy();
+          return;
+        }
         const e =
           err instanceof MizuError
             ? err
