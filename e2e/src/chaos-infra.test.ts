@@ -34,6 +34,8 @@ async function check(
   // Exact decimal: "0" (or "0.000000" as the money type writes it), never a cent off.
   expect(r.creditDifference).toMatch(/^0(\.0+)?$/);
   expect(r.finals).toBe(r.accepted);
+  // Refusals during a fault are clean answers (e.g. 503 "temporarily unavailable"), never a crash.
+  expect(lines.join('\n')).not.toMatch(/internal error|\b500\b/);
   if (maxProviderDuplicates !== undefined)
     expect(r.providerDuplicates).toBeLessThanOrEqual(maxProviderDuplicates);
 }
