@@ -39,6 +39,49 @@ describe('credit holds: a reservation and its messages, rolled forward after a c
     expect(await credit()).toBe('0.700000');
   });
 
+  test('reserveMany: one transaction for many requests; per user the sum, else each in order', async () => {
+    const users = new UsersRepo(t.db);
+    const rich = (await users.create({ name: 'm1', password: 'x', type: 'user', credit: '10' })).id;
+    const poor = (await users.create({ name: 'm2', password: 'x', type: 'user', credit: '1' })).id;
+    const creditOf = async (id: number) =>
+      ((await t.db('users').select('credit').where({ id }).first()) as { credit: string }).credit;
+    const before = await holds.count();
+    const req = (token: string, uid: number, total: string, bonus = '0') => ({
+      token,
+      userId: uid,
+      total,
+      bonus,
+      messages: [{ smsid: token }],
+    });
+    // rich: the sum (3.5) fits, one statement; poor: 0.6 + 0.6 > 1, so the first fits and the
+    // second does not, and a later 0.3 still fits after it.
+    const ok = await holds.reserveMany([
+      req('m-a', poor, '0.6'),
+      req('m-b', rich, '1.5', '0.5'),
+      req('m-c', poor, '0.6'),
+      req('m-d', rich, '2'),
+      req('m-e', poor, '0.3'),
+    ]);
+    expect(ok).toEqual([true, true, false, true, true]);
+    expect(await creditOf(rich)).toBe('7.000000');
+    expect(await creditOf(poor)).toBe('0.100000');
+    expect(await holds.count()).toBe(before + 4);
+    const rows = (await t
+      .db('credit_holds')
+      .select('token', 'amount', 'messages')
+      .whereIn('token', ['m-a', 'm-b', 'm-c', 'm-d', 'm-e'])
+      .orderBy('token')) as { token: string; amount: string; messages: string }[];
+    expect(rows.map((r) => [r.token, r.amount])).toEqual([
+      ['m-a', '0.600000'],
+      ['m-b', '1.000000'],
+      ['m-d', '2.000000'],
+      ['m-e', '0.300000'],
+    ]);
+    expect(JSON.parse(rows[1]!.messages)).toEqual([{ smsid: 'm-b' }]);
+    await holds.release(['m-a', 'm-b', 'm-d', 'm-e']);
+    expect(await holds.count()).toBe(before);
+  });
+
   test('recover hands old holds to requeue once, across concurrent recoverers, and leaves young ones', async () => {
     for (const token of ['d', 'e', 'f'])
       await holds.reserve({ token, userId, total: '0.1', bonus: '0', messages: [{ smsid: token }] });

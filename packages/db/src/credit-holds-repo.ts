@@ -1,4 +1,14 @@
+import { formatDecimal, parseDecimal } from '@smsfleet/core';
 import type { Knex } from 'knex';
+
+/** One request's reservation: `total` to debit, `bonus` (advertisement credit) to give at once. */
+export interface HoldRequest {
+  token: string;
+  userId: number;
+  total: string;
+  bonus: string;
+  messages: unknown[];
+}
 
 /** A request whose credit was reserved and whose messages may not have reached the queue. */
 export interface CreditHold<M> {
@@ -22,29 +32,63 @@ export class CreditHoldsRepo {
    * Debits `total − bonus` when the user may spend `total`, and records the hold. False: not
    * enough credit, nothing written.
    */
-  async reserve(h: {
-    token: string;
-    userId: number;
-    total: string;
-    bonus: string;
-    messages: unknown[];
-  }): Promise<boolean> {
+  async reserve(h: HoldRequest): Promise<boolean> {
+    return (await this.reserveMany([h]))[0]!;
+  }
+
+  /**
+   * `reserve` for many requests in ONE transaction (group commit of concurrent requests): per
+   * user one UPDATE for all of its requests when their sum fits (the usual case), else one per
+   * request in the given order; then one multi-row INSERT of the holds of those that fit. Returns,
+   * per request, whether it was reserved (false: not enough credit, nothing written for it).
+   * Users are locked in id order, so concurrent calls cannot deadlock each other.
+   */
+  async reserveMany(reqs: HoldRequest[]): Promise<boolean[]> {
+    const ok = new Array<boolean>(reqs.length).fill(false);
+    if (reqs.length === 0) return ok;
+    const byUser = new Map<number, number[]>();
+    reqs.forEach((r, i) => {
+      const l = byUser.get(r.userId);
+      if (l) l.push(i);
+      else byUser.set(r.userId, [i]);
+    });
+    const users = [...byUser.keys()].sort((a, b) => a - b);
     return this.db.transaction(async (trx) => {
       // The casts matter: a quoted parameter in arithmetic is a DOUBLE to MariaDB (see UsersRepo).
-      const n = await trx('users')
-        .where({ id: h.userId })
-        .andWhereRaw('credit - CAST(? AS DECIMAL(30,6)) >= credit_limit', [h.total])
-        .update({
-          credit: trx.raw('credit - CAST(? AS DECIMAL(30,6)) + CAST(? AS DECIMAL(30,6))', [h.total, h.bonus]),
-        });
-      if (n === 0) return false;
-      await trx('credit_holds').insert({
-        token: h.token,
-        user_id: h.userId,
-        amount: trx.raw('CAST(? AS DECIMAL(30,6)) - CAST(? AS DECIMAL(30,6))', [h.total, h.bonus]),
-        messages: JSON.stringify(h.messages),
-      });
-      return true;
+      const debit = async (userId: number, total: string, bonus: string) =>
+        (await trx('users')
+          .where({ id: userId })
+          .andWhereRaw('credit - CAST(? AS DECIMAL(30,6)) >= credit_limit', [total])
+          .update({
+            credit: trx.raw('credit - CAST(? AS DECIMAL(30,6)) + CAST(? AS DECIMAL(30,6))', [total, bonus]),
+          })) > 0;
+      for (const userId of users) {
+        const idx = byUser.get(userId)!;
+        if (idx.length > 1) {
+          // The sum fitting (bonuses not counted) implies every request fits one after the other.
+          let total = 0n;
+          let bonus = 0n;
+          for (const i of idx) {
+            total += parseDecimal(reqs[i]!.total);
+            bonus += parseDecimal(reqs[i]!.bonus);
+          }
+          if (await debit(userId, formatDecimal(total), formatDecimal(bonus))) {
+            for (const i of idx) ok[i] = true;
+            continue;
+          }
+        }
+        for (const i of idx) ok[i] = await debit(userId, reqs[i]!.total, reqs[i]!.bonus);
+      }
+      const rows = reqs
+        .filter((_, i) => ok[i])
+        .map((h) => ({
+          token: h.token,
+          user_id: h.userId,
+          amount: formatDecimal(parseDecimal(h.total) - parseDecimal(h.bonus)),
+          messages: JSON.stringify(h.messages),
+        }));
+      if (rows.length) await trx('credit_holds').insert(rows);
+      return ok;
     });
   }
 

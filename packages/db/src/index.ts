@@ -66,4 +66,4 @@ export {
   type AuditInsert,
   type AuditSource,
 } from './audit-repo.js';
-export { CreditHoldsRepo, type CreditHold } from './credit-holds-repo.js';
+export { CreditHoldsRepo, type CreditHold, type HoldRequest } from './credit-holds-repo.js';

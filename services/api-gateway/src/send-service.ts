@@ -24,6 +24,8 @@
  *      reads the user cache. The reservation writes a credit hold (the request's messages) in the
  *      same transaction, deleted once they are queued; a hold left by a crash in between is rolled
  *      forward by the hold recovery (credit-hold-recovery.ts), so reserved credit never vanishes.
+ *      Concurrent requests share that transaction and the delete (group commit,
+ *      credit-hold-batcher.ts): one transaction per flush, not per request.
  *   7. `ctx.pipeline.accept/acceptMany` makes the messages durable (BullMQ), then, depending on
  *      `wait`, the call returns at once (`accepted`), after the provider's submit answer
  *      (`submitted`, Mizu's smsthread=0) or after the final state (`final`, the sync entries), each
@@ -69,9 +71,10 @@ import {
   type SmsEvent,
   type SmsState,
 } from '@smsfleet/core';
-import { AdvertisementsRepo, CreditHoldsRepo, type Advertisement } from '@smsfleet/db';
+import { AdvertisementsRepo, type Advertisement } from '@smsfleet/db';
 import type { ApiContext } from './api-context.js';
 import type { Principal } from './auth.js';
+import { CreditHoldBatcher } from './credit-hold-batcher.js';
 import { normaliseNumber, normaliseSender } from './numbers.js';
 
 export type { Principal } from './auth.js';
@@ -377,11 +380,11 @@ function firstCallValue(res: unknown): string | undefined {
 export class SendService {
   readonly waiters: StatusWaiters;
   private readonly ads: AdvertCache;
-  private readonly holds: CreditHoldsRepo;
+  private readonly holds: CreditHoldBatcher;
 
   constructor(private readonly ctx: ApiContext) {
     this.waiters = new StatusWaiters(ctx.bus);
-    this.holds = new CreditHoldsRepo(ctx.db);
+    this.holds = new CreditHoldBatcher(ctx.db);
     this.ads = new AdvertCache(new AdvertisementsRepo(ctx.db), (err) =>
       ctx.log.warn({ err: (err as Error).message }, 'advertisement reload failed'),
     );
@@ -394,6 +397,7 @@ export class SendService {
 
   close(): void {
     this.waiters.close();
+    void this.holds.drain();
   }
 
   async send(req: SendRequest): Promise<SendResult> {
@@ -528,8 +532,10 @@ export class SendService {
     // queues the messages again (same smsids: billing still writes one CDR each).
     if (holdToken !== undefined)
       await this.holds
-        .release([holdToken])
-        .catch((err: Error) => ctx.log.warn({ err: err.message, token: holdToken }, 'credit hold not released'));
+        .release(holdToken)
+        .catch((err: Error) =>
+          ctx.log.warn({ err: err.message, token: holdToken }, 'credit hold not released'),
+        );
     const statuses = watch ? await watch.done : undefined;
     return {
       messages: msgs.map((m) => {
