@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pino } from 'pino';
 import { EventBus } from '@smsfleet/bus';
-import { ConfigRepo } from '@smsfleet/db';
+import { ConfigRepo, UsersRepo } from '@smsfleet/db';
 import { Redis } from '@smsfleet/queue';
 import type { OutboundSms, ReceiptEvent, SmsEvent } from '@smsfleet/core';
 import { createTestDb, type TestDb } from '../../../packages/db/test/test-db.js';
@@ -213,13 +213,14 @@ describe('verifier: status webhooks', () => {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
     try {
-      const [uid] = await tdb.db('users').insert({
-        name: 'hooked',
-        password: 'x',
-        type: 'user',
-        webhook_url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
-        webhook_secret: 'whsec',
-      });
+      const uid = (await new UsersRepo(tdb.db).create({ name: 'hooked', password: 'x', type: 'user' })).id;
+      await tdb
+        .db('users')
+        .where({ id: uid })
+        .update({
+          webhook_url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
+          webhook_secret: 'whsec',
+        });
       const m = { ...msg('w1'), userId: Number(uid) };
       await bus.publish('failed', [
         { smsid: 'w1', state: 'failed', at: Date.now(), msg: m, reason: 'no route' },
