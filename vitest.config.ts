@@ -12,6 +12,10 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
     pool: 'forks',
+    // Vitest's default here (2 cores) is one worker. Unit and integration files are isolated (own
+    // database, queue prefix and subjects) and mostly wait on I/O, so two run side by side; e2e
+    // files stay one at a time (fileParallelism: false below).
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

@@ -8,7 +8,7 @@ import { PROCESS_SCENARIOS, resultLine, type Scenario } from '@smsfleet/chaos';
  * single and batch requests; afterwards nothing accepted may be lost, no CDR written twice, the
  * credit must match the CDRs exactly, and a graceful stop must send nothing twice.
  */
-const MESSAGES = 1000;
+const MESSAGES = 600;
 
 async function run(s: Scenario) {
   const lines: string[] = [];

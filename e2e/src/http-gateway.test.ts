@@ -102,8 +102,9 @@ describe('HTTP gateway across two dispatchers', () => {
       maxInWindow = Math.max(maxInWindow, i - j + 1);
     }
     const overall = ((times.length - 1) * 1000) / (times.at(-1)! - times[0]!);
-    // Any 3 s window: at most RATE * 3 (+2 for clock jitter between the processes and the sim).
-    expect(maxInWindow).toBeLessThanOrEqual(RATE * 3 + 2);
+    // Any 3 s window: at most RATE * 3, plus what scheduling delay between a grant and its arrival
+    // at the sim can bunch together on a loaded 2-core machine (125 ms of sends at RATE).
+    expect(maxInWindow).toBeLessThanOrEqual(RATE * 3 + 5);
     expect(overall).toBeLessThanOrEqual(RATE * 1.05);
     // ...and the limit is what slowed them down, not a slow fleet.
     expect(overall).toBeGreaterThan(RATE * 0.5);

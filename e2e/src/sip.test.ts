@@ -62,6 +62,17 @@ function sipp(fleet: Fleet, scenario: string, args: string[], timeoutS = 20): Pr
   });
 }
 
+/** register.xml as alice: REGISTER (digest auth with `password`) the contact 127.0.0.1:`contactPort`. */
+function registerAlice(
+  fleet: Fleet,
+  password: string,
+  contactPort: number,
+  expires: number,
+): Promise<SippResult> {
+  const contact = ['-key', 'contact_port', String(contactPort), '-key', 'expires', String(expires)];
+  return sipp(fleet, 'register.xml', ['-s', 'alice', '-au', 'alice', '-ap', password, ...contact]);
+}
+
 /** sipp as a SIP user sending a MESSAGE; returns the final status of the authenticated request. */
 async function message(
   fleet: Fleet,
@@ -107,6 +118,17 @@ describe('SIP front (sipp)', () => {
     await new Promise((r) => setTimeout(r, 700));
   };
 
+  /**
+   * Registers alice's SIP contact at 127.0.0.1:`contactPort`, then has an SMS from `from` arrive for
+   * her registered number through the Mizu API (`smsreceive`); both must be accepted.
+   */
+  const registerAliceAndReceive = async (contactPort: number, from: string, message: string) => {
+    const reg = await registerAlice(fleet, 'alice-sip-pw', contactPort, 300);
+    expect(reg.statuses).toEqual([401, 200]);
+    const r = await fleet.mizu({ apientry: 'smsreceive', from, to: '36700000031', message });
+    expect(r.body).toMatch(/^OK/);
+  };
+
   beforeAll(async () => {
     fleet = new Fleet({
       sipGateway: true,
@@ -140,20 +162,7 @@ describe('SIP front (sipp)', () => {
 
   test('REGISTER with digest auth stores the contact in Redis; a wrong password gets 403', async () => {
     const contactPort = await freeSipPort();
-    const ok = await sipp(fleet, 'register.xml', [
-      '-s',
-      'alice',
-      '-au',
-      'alice',
-      '-ap',
-      'alice-sip-pw',
-      '-key',
-      'contact_port',
-      String(contactPort),
-      '-key',
-      'expires',
-      '120',
-    ]);
+    const ok = await registerAlice(fleet, 'alice-sip-pw', contactPort, 120);
     expect(ok.code, ok.log).toBe(0);
     expect(ok.statuses).toEqual([401, 200]);
     expect(ok.log).toMatch(
@@ -162,39 +171,13 @@ describe('SIP front (sipp)', () => {
     const stored = await redis.hgetall(sipRegistrationKey(fleet.queuePrefix, 'alice'));
     expect(Object.keys(stored)).toEqual([`sip:alice@127.0.0.1:${contactPort}`]);
 
-    const bad = await sipp(fleet, 'register.xml', [
-      '-s',
-      'alice',
-      '-au',
-      'alice',
-      '-ap',
-      'wrong',
-      '-key',
-      'contact_port',
-      '5999',
-      '-key',
-      'expires',
-      '120',
-    ]);
+    const bad = await registerAlice(fleet, 'wrong', 5999, 120);
     expect(bad.statuses).toEqual([401, 403]);
     // Nothing changed for alice.
     expect(Object.keys(await redis.hgetall(sipRegistrationKey(fleet.queuePrefix, 'alice')))).toHaveLength(1);
 
     // Expires 0 unregisters.
-    const off = await sipp(fleet, 'register.xml', [
-      '-s',
-      'alice',
-      '-au',
-      'alice',
-      '-ap',
-      'alice-sip-pw',
-      '-key',
-      'contact_port',
-      String(contactPort),
-      '-key',
-      'expires',
-      '0',
-    ]);
+    const off = await registerAlice(fleet, 'alice-sip-pw', contactPort, 0);
     expect(off.statuses).toEqual([401, 200]);
     expect(await redis.exists(sipRegistrationKey(fleet.queuePrefix, 'alice'))).toBe(0);
   }, 60_000);
@@ -360,29 +343,7 @@ describe('SIP front (sipp)', () => {
       { stdio: ['ignore', 'ignore', 'ignore'] },
     );
     const uasExit = new Promise<number>((resolve) => uas.on('exit', (c) => resolve(c ?? -1)));
-    const reg = await sipp(fleet, 'register.xml', [
-      '-s',
-      'alice',
-      '-au',
-      'alice',
-      '-ap',
-      'alice-sip-pw',
-      '-key',
-      'contact_port',
-      String(uasPort),
-      '-key',
-      'expires',
-      '300',
-    ]);
-    expect(reg.statuses).toEqual([401, 200]);
-
-    const r = await fleet.mizu({
-      apientry: 'smsreceive',
-      from: '36209998877',
-      to: '36700000031',
-      message: 'Inbound hello to SIP',
-    });
-    expect(r.body).toMatch(/^OK/);
+    await registerAliceAndReceive(uasPort, '36209998877', 'Inbound hello to SIP');
     expect(await uasExit).toBe(0);
     const log = fs.readFileSync(uasLog, 'latin1');
     expect(log).toMatch(/MESSAGE sip:alice@127\.0\.0\.1:\d+ SIP\/2\.0/);
@@ -403,28 +364,7 @@ describe('SIP front (sipp)', () => {
   test('a registered contact that never answers: retried, then recorded as failed', async () => {
     await redis.del(sipRegistrationKey(fleet.queuePrefix, 'alice'));
     const deadPort = await freeSipPort();
-    const reg = await sipp(fleet, 'register.xml', [
-      '-s',
-      'alice',
-      '-au',
-      'alice',
-      '-ap',
-      'alice-sip-pw',
-      '-key',
-      'contact_port',
-      String(deadPort),
-      '-key',
-      'expires',
-      '300',
-    ]);
-    expect(reg.statuses).toEqual([401, 200]);
-    const r = await fleet.mizu({
-      apientry: 'smsreceive',
-      from: '36209998866',
-      to: '36700000031',
-      message: 'Nobody home',
-    });
-    expect(r.body).toMatch(/^OK/);
+    await registerAliceAndReceive(deadPort, '36209998866', 'Nobody home');
     const row = await waitFor(
       'the failed SIP outcome',
       async () => {

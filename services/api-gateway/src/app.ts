@@ -1,8 +1,6 @@
 import express from 'express';
-import { EventBus } from '@smsfleet/bus';
-import { ConfigStore } from '@smsfleet/config';
-import { createDb, ConfigRepo, UsersRepo } from '@smsfleet/db';
-import { ChunkProducer, MessageStatusStore, createRedis } from '@smsfleet/queue';
+import { UsersRepo } from '@smsfleet/db';
+import { ChunkProducer, MessageStatusStore } from '@smsfleet/queue';
 import { AuthGuard, SecretVerifier, authBanSettingsFrom, secretKeyFromEnv } from '@smsfleet/security';
 import { OpsStatsWriter } from '@smsfleet/queue';
 import {
@@ -14,6 +12,7 @@ import {
   type Logger,
   type TlsListen,
 } from '@smsfleet/runtime';
+import { connectServiceInfra } from '@smsfleet/service-kit';
 import { securityHeaders } from './security-headers.js';
 import { AcceptPipeline } from './accept-pipeline.js';
 import { startCreditHoldRecovery } from './credit-hold-recovery.js';
@@ -75,20 +74,15 @@ export async function startApiGateway(
     registers: [registry],
   });
 
-  const redis = createRedis(infra.redisUrl, 'api-gateway');
-  life.add('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
-  const db = createDb(infra.databaseUrl, { pool: { min: 0, max: 4 } });
-  life.add('mysql', () => db.destroy());
-  const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'api-gateway' });
-  life.add('nats', () => bus.close());
-  const configRepo = new ConfigRepo(db);
-  const users = new UsersRepo(db);
-  const config = new ConfigStore({
-    load: () => configRepo.getAll(),
-    subscribe: (cb) => bus.onNotify('config', cb),
+  // The HTTP server starts last (below), once the application is mounted.
+  const { redis, db, bus, config } = await connectServiceInfra(life, {
+    name: 'api-gateway',
+    infra,
+    redis: true,
+    pool: { min: 0, max: 4 },
+    config: true,
   });
-  await config.start();
-  life.add('config', () => config.close());
+  const users = new UsersRepo(db);
 
   const userCache = new UserCache((name) => users.findByName(name).then((u) => u ?? undefined));
   // The gateway list now lives in RoutingCache (below), refreshed on `gateways` as before.

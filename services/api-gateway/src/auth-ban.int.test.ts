@@ -1,43 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  ApiKeysRepo,
-  ConfigRepo,
-  UsersRepo,
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrate,
-  type Knex,
-} from '@smsfleet/db';
-import { createRedis, type Redis } from '@smsfleet/queue';
-import { createLogger, type InfraEnv } from '@smsfleet/runtime';
+import { ApiKeysRepo } from '@smsfleet/db';
 import { AuthGuard } from '@smsfleet/security';
-import { startApiGateway } from './app.js';
 import { md5Hex } from './auth.js';
+import { apiFixture, type ApiApp } from '../test/api-fixture.js';
 
 /**
  * Hashed passwords and the failed-authentication ban list through the real api-gateway (in-process)
  * on real Redis and MariaDB: the Mizu API (authpwd, authmd5 from the sealed copy), /v1 bearer keys
  * and the portal login; bans seen and lifted through the Redis ban list the CLI uses.
  */
-const sfx = randomBytes(4).toString('hex');
+const fx = apiFixture({ tag: 'ban' });
+const { infra, sfx } = fx;
 process.env.SMSFLEET_SECRET_KEY ??= `auth-ban-test-secret-${sfx}-0123456789`;
-const infra: InfraEnv = {
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  databaseUrl: `${(process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')}/smsfleet_t_ban_${sfx}`,
-  queuePrefix: `tban${sfx}`,
-  eventPrefix: `tban${sfx}`,
-  logLevel: 'silent',
-};
 const KEY = `key-${sfx}`;
 
-let db: Knex;
-let redis: Redis;
 let guard: AuthGuard;
 let token = '';
-let app: { close: () => Promise<string[]>; port: number } | undefined;
+let app: ApiApp | undefined;
 const base = () => `http://127.0.0.1:${app!.port}`;
 
 async function mizu(params: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -63,16 +43,12 @@ async function waitUnbanned(params: Record<string, string>): Promise<string> {
 }
 
 beforeAll(async () => {
-  await ensureDatabase(infra.databaseUrl);
-  db = createDb(infra.databaseUrl, { pool: { min: 0, max: 4 } });
-  await migrate(db);
-  redis = createRedis(infra.redisUrl, 'test');
-  const users = new UsersRepo(db);
+  await fx.start();
+  const users = fx.users;
   await users.create({ name: 'gw', password: '', type: 'smsgw', smsurl: 'http://127.0.0.1:9/x' });
   const alice = await users.create({ name: 'alice', password: 'alice-pw', type: 'user', credit: '10' });
-  ({ token } = await new ApiKeysRepo(db).create(alice.id, 'test'));
-  const config = new ConfigRepo(db);
-  for (const [k, v] of Object.entries({
+  ({ token } = await new ApiKeysRepo(fx.db).create(alice.id, 'test'));
+  await fx.setConfig({
     apiv2key: KEY,
     httpstrictresponse: 'true',
     // Tests call from 127.0.0.1, which is ignored by default.
@@ -81,33 +57,12 @@ beforeAll(async () => {
     authban_addressafter: '3',
     authban_userafter: '100',
     authban_time: '600',
-  }))
-    await config.set(k, v);
-  app = await startApiGateway({
-    infra,
-    httpPort: 0,
-    log: createLogger('api-gateway-test', 'silent'),
-    chunkSize: 200,
-    batchWaitMs: 2,
-    saltWindowSeconds: 60,
   });
-  guard = new AuthGuard(redis, infra.queuePrefix);
+  app = await fx.startApp();
+  guard = new AuthGuard(fx.redis, infra.queuePrefix);
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  if (redis) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${infra.queuePrefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-    await redis.quit();
-  }
-  await db?.destroy();
-  await dropDatabase(infra.databaseUrl).catch(() => undefined);
-}, 60_000);
+afterAll(() => fx.close(), 60_000);
 
 describe('hashed credentials and the ban list through the api-gateway', () => {
   test('authpwd and authmd5 work against the hash and the sealed copy; nothing plain is stored', async () => {
@@ -115,12 +70,12 @@ describe('hashed credentials and the ban list through the api-gateway', () => {
     const salt = randomBytes(6).toString('hex');
     const r = await mizu({ authid: 'alice', authsalt: salt, authmd5: md5Hex(`alice:alice-pw:${salt}`) });
     expect(r.body).toMatch(/^OK /);
-    const rows = JSON.stringify(await db('users').select('*'));
+    const rows = JSON.stringify(await fx.db('users').select('*'));
     expect(rows).not.toContain('alice-pw');
     // A /v1 key works, and the database holds no trace of the token.
     const v1 = await fetch(`${base()}/v1/cdrs`, { headers: { authorization: `Bearer ${token}` } });
     expect(v1.status).toBe(200);
-    expect(JSON.stringify(await db('api_keys').select('*'))).not.toContain(token.split('.')[1]);
+    expect(JSON.stringify(await fx.db('api_keys').select('*'))).not.toContain(token.split('.')[1]);
     await guard.clear('all');
   });
 

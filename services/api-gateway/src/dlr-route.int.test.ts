@@ -1,62 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EventBus } from '@smsfleet/bus';
 import type { ReceiptEvent } from '@smsfleet/core';
-import {
-  ConfigRepo,
-  GatewaySettingsRepo,
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrate,
-  type Knex,
-} from '@smsfleet/db';
-import { createLogger, type InfraEnv } from '@smsfleet/runtime';
-import { startApiGateway } from './app.js';
+import { GatewaySettingsRepo } from '@smsfleet/db';
+import { apiFixture, type ApiApp } from '../test/api-fixture.js';
 
 /** HTTP providers' delivery reports at /dlr/{gatewayId}: access rules, extraction, the receipt event. */
-const sfx = randomBytes(4).toString('hex');
-const infra: InfraEnv = {
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  databaseUrl: `${(process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')}/smsfleet_t_dlr_${sfx}`,
-  queuePrefix: `tdlr${sfx}`,
-  eventPrefix: `tdlr${sfx}`,
-  logLevel: 'silent',
-};
-let db: Knex;
-let bus: EventBus;
-let app: { close: () => Promise<string[]>; port: number };
+const fx = apiFixture({ tag: 'dlr', pool: 2, bus: true });
+let app: ApiApp;
 const receipts: ReceiptEvent[] = [];
 
 beforeAll(async () => {
-  await ensureDatabase(infra.databaseUrl);
-  db = createDb(infra.databaseUrl, { pool: { min: 0, max: 2 } });
-  await migrate(db);
-  await new ConfigRepo(db).set('apiv2key', 'k');
-  const settings = new GatewaySettingsRepo(db);
+  await fx.start();
+  await fx.setConfig({ apiv2key: 'k' });
+  const settings = new GatewaySettingsRepo(fx.db);
   await settings.merge(5, { dlrSecret: 's3cret' });
   await settings.merge(6, { dlrAllowIp: '10.0.0.0/8', dlrId: 'ref', dlrStatus: '<state>,,</state>' });
   await settings.merge(7, { dlrAllowIp: '127.0.0.1/32, ::1' });
-  app = await startApiGateway({
-    infra,
-    httpPort: 0,
-    log: createLogger('dlr-test', 'silent'),
-    chunkSize: 200,
-    batchWaitMs: 2,
-    saltWindowSeconds: 60,
-  });
-  bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix });
-  await bus.consume<ReceiptEvent>('dlr-test', 'receipt', async (list) => void receipts.push(...list));
+  app = await fx.startApp();
+  await fx.bus.consume<ReceiptEvent>('dlr-test', 'receipt', async (list) => void receipts.push(...list));
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  await bus?.deleteStream();
-  await bus?.close();
-  await db?.destroy();
-  await dropDatabase(infra.databaseUrl);
-}, 60_000);
+afterAll(() => fx.close(), 60_000);
 
 async function dlr(path: string, init?: RequestInit): Promise<{ status: number; body: string }> {
   const r = await fetch(`http://127.0.0.1:${app.port}${path}`, init);

@@ -1,39 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  ConfigRepo,
-  UsersRepo,
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrate,
-  type Knex,
-} from '@smsfleet/db';
-import { createRedis } from '@smsfleet/queue';
-import { EnvError, createLogger, readTlsEnv, type InfraEnv } from '@smsfleet/runtime';
-import { startApiGateway } from './app.js';
+import { EnvError, readTlsEnv } from '@smsfleet/runtime';
+import { apiFixture, type ApiApp } from '../test/api-fixture.js';
 
 /** HTTPS when a certificate is configured: the Mizu API (bare fast path) and Express routes over TLS. */
-const sfx = randomBytes(4).toString('hex');
-const infra: InfraEnv = {
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  databaseUrl: `${(process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')}/smsfleet_t_https_${sfx}`,
-  queuePrefix: `thttps${sfx}`,
-  eventPrefix: `thttps${sfx}`,
-  logLevel: 'silent',
-};
-const KEY = `key-${sfx}`;
+const fx = apiFixture({ tag: 'https', pool: 2 });
+const KEY = `key-${fx.sfx}`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smsfleet-tls-'));
 const certFile = path.join(dir, 'cert.pem');
 const keyFile = path.join(dir, 'key.pem');
-let db: Knex;
-let app: { close: () => Promise<string[]>; port: number; httpsPort?: number };
+let app: ApiApp;
 
 beforeAll(async () => {
   // A self-signed certificate for 127.0.0.1, made by the openssl CLI (node:crypto cannot make X.509).
@@ -58,40 +38,20 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
-  await ensureDatabase(infra.databaseUrl);
-  db = createDb(infra.databaseUrl, { pool: { min: 0, max: 2 } });
-  await migrate(db);
-  await new ConfigRepo(db).set('apiv2key', KEY);
-  await new UsersRepo(db).create({
+  await fx.start();
+  await fx.setConfig({ apiv2key: KEY });
+  await fx.users.create({
     name: 'gw',
     password: '',
     type: 'smsgw',
     smsurl: 'http://127.0.0.1:9/s?to=[tonum]',
   });
   const tls = readTlsEnv({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile, HTTPS_PORT: '0' }, 8443);
-  app = await startApiGateway({
-    infra,
-    httpPort: 0,
-    log: createLogger('https-test', 'silent'),
-    chunkSize: 200,
-    batchWaitMs: 2,
-    saltWindowSeconds: 60,
-    ...(tls ? { tls } : {}),
-  });
+  app = await fx.startApp(tls ? { tls } : {});
 }, 60_000);
 
 afterAll(async () => {
-  await app?.close();
-  const redis = createRedis(infra.redisUrl, 'https-test');
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${infra.queuePrefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
-  await db?.destroy();
-  await dropDatabase(infra.databaseUrl);
+  await fx.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

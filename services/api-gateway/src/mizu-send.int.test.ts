@@ -1,61 +1,27 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EventBus } from '@smsfleet/bus';
-import type { Chunk, OutboundSms, SmsEvent } from '@smsfleet/core';
-import {
-  AdvertisementsRepo,
-  ConfigRepo,
-  UsersRepo,
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrate,
-  type Knex,
-} from '@smsfleet/db';
-import { Queue, createRedis, type Redis } from '@smsfleet/queue';
-import { createLogger, type InfraEnv } from '@smsfleet/runtime';
-import { startApiGateway } from './app.js';
+import type { OutboundSms, SmsEvent } from '@smsfleet/core';
+import { AdvertisementsRepo } from '@smsfleet/db';
+import { apiFixture, type ApiApp } from '../test/api-fixture.js';
 
 /**
  * The Mizu send entries against real Redis, MariaDB and NATS: the api-gateway runs in-process, the
  * test reads what was queued (BullMQ) and what happened to the credit (MariaDB), and plays the
  * verifier on NATS for the sync entries.
  */
-const sfx = randomBytes(4).toString('hex');
-const infra: InfraEnv = {
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  databaseUrl: `${(process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')}/smsfleet_t_mizu_${sfx}`,
-  queuePrefix: `tmz${sfx}`,
-  eventPrefix: `tmz${sfx}`,
-  logLevel: 'silent',
-};
+const fx = apiFixture({ tag: 'mz', bus: true });
+const { sfx } = fx;
 const KEY = `key-${sfx}`;
 // The server secret that seals passwords for authmd5 (read by UsersRepo and the api-gateway).
 process.env.SMSFLEET_SECRET_KEY ??= `mizu-send-test-secret-${sfx}-0123456789`;
 const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
 
-let db: Knex;
-let redis: Redis;
-let bus: EventBus;
-let users: UsersRepo;
 let gwId = 0;
 const ids: Record<string, number> = {};
-let app: { close: () => Promise<string[]>; port: number } | undefined;
+let app: ApiApp | undefined;
 
 async function startApp(config: Record<string, string>): Promise<void> {
-  await app?.close();
-  const repo = new ConfigRepo(db);
-  for (const k of Object.keys(await repo.getAll())) await repo.delete(k);
-  for (const [k, v] of Object.entries({ apiv2key: KEY, smsprice: '0.1', ...config })) await repo.set(k, v);
-  app = await startApiGateway({
-    infra,
-    httpPort: 0,
-    log: createLogger('api-gateway-test', 'silent'),
-    chunkSize: 200,
-    batchWaitMs: 2,
-    saltWindowSeconds: 60,
-  });
+  app = await fx.restartApp({ apiv2key: KEY, smsprice: '0.1', ...config });
 }
 
 async function api(
@@ -76,12 +42,7 @@ async function api(
 
 /** Every message waiting in the gateway's queue, by smsid. */
 async function queued(): Promise<Map<string, OutboundSms>> {
-  const q = new Queue<Chunk>(`gw-${gwId}`, { connection: redis, prefix: infra.queuePrefix });
-  const jobs = await q.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
-  await q.close();
-  const out = new Map<string, OutboundSms>();
-  for (const j of jobs) for (const m of j.data.messages) out.set(m.smsid, m);
-  return out;
+  return new Map((await fx.queued(gwId)).map((m) => [m.smsid, m]));
 }
 
 async function queuedCount(): Promise<number> {
@@ -89,7 +50,7 @@ async function queuedCount(): Promise<number> {
 }
 
 async function credit(name: string): Promise<string> {
-  return (await users.findById(ids[name]!))!.credit;
+  return (await fx.users.findById(ids[name]!))!.credit;
 }
 
 function smsidOf(body: string): string {
@@ -110,12 +71,8 @@ const alice = { authid: 'alice', authpwd: 'alice-pw' };
 const admin = { authid: 'boss', authpwd: 'boss-pw' };
 
 beforeAll(async () => {
-  await ensureDatabase(infra.databaseUrl);
-  db = createDb(infra.databaseUrl, { pool: { min: 0, max: 4 } });
-  await migrate(db);
-  redis = createRedis(infra.redisUrl, 'test');
-  bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'test' });
-  users = new UsersRepo(db);
+  await fx.start();
+  const users = fx.users;
   gwId = (await users.create({ name: 'gw', password: '', type: 'smsgw', smsurl: 'http://127.0.0.1:9/x' })).id;
   ids.boss = (await users.create({ name: 'boss', password: 'boss-pw', type: 'admin' })).id;
   ids.alice = (await users.create({ name: 'alice', password: 'alice-pw', type: 'user', credit: '10' })).id;
@@ -131,22 +88,7 @@ beforeAll(async () => {
   ).id;
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  await bus?.deleteStream();
-  await bus?.close();
-  if (redis) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${infra.queuePrefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-    await redis.quit();
-  }
-  await db?.destroy();
-  await dropDatabase(infra.databaseUrl).catch(() => undefined);
-}, 60_000);
+afterAll(() => fx.close(), 60_000);
 
 describe('send entries, httpstrictresponse off', () => {
   beforeAll(() => startApp({}), 30_000);
@@ -379,7 +321,7 @@ describe('enablesms=false', () => {
 
 describe('signature and advertisement', () => {
   beforeAll(async () => {
-    await new AdvertisementsRepo(db).add('Buy milk at Joe’s');
+    await new AdvertisementsRepo(fx.db).add('Buy milk at Joe’s');
     await startApp({ smssignature: '-- Acme', smsadv: 'true', smsadvprefix: 'AD: ', smsadvvalue: '0.02' });
   }, 30_000);
 
@@ -409,8 +351,9 @@ describe('usesmsprefixsp: v_dialplansms rewrites the target number', () => {
   });
 
   test('a rewriting procedure: its single result replaces the number (and sees fromid, fromnum, clientip)', async () => {
-    await db.raw('DROP PROCEDURE IF EXISTS v_dialplansms');
-    await db.raw(`CREATE PROCEDURE v_dialplansms(IN tonum VARCHAR(256), IN fromid INT, IN fromnum VARCHAR(64), IN clientip VARCHAR(64))
+    await fx.db.raw('DROP PROCEDURE IF EXISTS v_dialplansms');
+    await fx.db
+      .raw(`CREATE PROCEDURE v_dialplansms(IN tonum VARCHAR(256), IN fromid INT, IN fromnum VARCHAR(64), IN clientip VARCHAR(64))
       SELECT CASE
         WHEN tonum LIKE '06%' THEN CONCAT('36', SUBSTRING(tonum, 3))
         WHEN tonum = '999' THEN CONCAT('3690', LPAD(fromid, 4, '0'), IF(clientip LIKE '%127.0.0.1', '1', '2'), RIGHT(fromnum, 2))
@@ -442,7 +385,7 @@ describe('sync entries and smsthread=0 wait for the status on NATS', () => {
   beforeAll(() => startApp({ smssynctimeoutms: '1500', smsthread: '1' }), 30_000);
 
   const publish = async (state: 'final' | 'submitted' | 'failed', m: OutboundSms, ev: Partial<SmsEvent>) =>
-    bus.publish(state, [{ smsid: m.smsid, state: 'delivered', at: Date.now(), msg: m, ...ev }]);
+    fx.bus.publish(state, [{ smsid: m.smsid, state: 'delivered', at: Date.now(), msg: m, ...ev }]);
 
   test('asendsmssync answers OK when the message is delivered', async () => {
     const pending = api({

@@ -1,15 +1,14 @@
-import { EventBus, type Consumption } from '@smsfleet/bus';
-import { ConfigStore } from '@smsfleet/config';
-import { createDb, BillingRepo, ConfigRepo, LiveTable, loadRoutingTables } from '@smsfleet/db';
+import type { Consumption } from '@smsfleet/bus';
+import { BillingRepo, LiveTable, loadRoutingTables } from '@smsfleet/db';
 import {
   Counter,
   Gauge,
   Lifecycle,
   createMetricsRegistry,
-  startServiceServer,
   type InfraEnv,
   type Logger,
 } from '@smsfleet/runtime';
+import { connectServiceInfra } from '@smsfleet/service-kit';
 import { settlementFromFinal } from './cdr-mapper.js';
 
 export interface BillingOptions {
@@ -59,19 +58,13 @@ export async function startBilling(
       this.set(unbilledSince === undefined ? 0 : Math.max(0, (Date.now() - unbilledSince) / 1000));
     },
   });
-  const server = await startServiceServer({ port: opts.httpPort, registry, ready: () => ready });
-  life.add('http', () => server.close());
-  const db = createDb(infra.databaseUrl, { pool: { min: 1, max: 4 } });
-  life.add('mysql', () => db.destroy());
-  const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'billing' });
-  life.add('nats', () => bus.close());
-  const configRepo = new ConfigRepo(db);
-  const config = new ConfigStore({
-    load: () => configRepo.getAll(),
-    subscribe: (cb) => bus.onNotify('config', cb),
+  const { server, db, bus, config } = await connectServiceInfra(life, {
+    name: 'billing',
+    infra,
+    http: { port: opts.httpPort, registry, ready: () => ready },
+    pool: { min: 1, max: 4 },
+    config: true,
   });
-  await config.start();
-  life.add('config', () => config.close());
   // Price setup and price packets in memory, refreshed on change notifications and a poll: no
   // per-message query. Billed messages with a reservation never need them (cost = reserved).
   const tables = await new LiveTable({

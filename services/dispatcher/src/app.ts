@@ -3,16 +3,14 @@ import {
   ChunkProducer,
   ChunkProgress,
   gatewayQueueName,
-  createRedis,
   CircuitBreaker,
   DelayedError,
   GatewayRateLimiter,
   type Job,
 } from '@smsfleet/queue';
 import { OpsStatsReader, OpsStatsWriter } from '@smsfleet/queue';
-import { EventBus } from '@smsfleet/bus';
-import { ConfigStore, type ConfigSnapshot } from '@smsfleet/config';
-import { createDb, ConfigRepo, GatewaySettingsRepo, TemplateQueryRunner, UsersRepo } from '@smsfleet/db';
+import type { ConfigSnapshot } from '@smsfleet/config';
+import { createDb, GatewaySettingsRepo, TemplateQueryRunner, UsersRepo } from '@smsfleet/db';
 import type { Chunk, GatewaySettings, SubmitResult, Transport } from '@smsfleet/core';
 import type { SmsEvent } from '@smsfleet/core';
 import {
@@ -21,10 +19,10 @@ import {
   Histogram,
   Lifecycle,
   createMetricsRegistry,
-  startServiceServer,
   type InfraEnv,
   type Logger,
 } from '@smsfleet/runtime';
+import { connectServiceInfra, startConfigStore } from '@smsfleet/service-kit';
 import { Semaphore } from './semaphore.js';
 import { GatewayPausedError, processChunk } from './send-processor.js';
 import { createTransport, type GatewayDefinition } from './transport-factory.js';
@@ -100,15 +98,14 @@ export async function startDispatcher(
     registers: [registry],
   });
 
-  const server = await startServiceServer({ port: opts.httpPort, registry, ready: () => ready });
-  life.add('http', () => server.close());
-
-  const redis = createRedis(infra.redisUrl, 'dispatcher');
-  life.add('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
-  const db = createDb(infra.databaseUrl, { pool: { min: 0, max: 2 } });
-  life.add('mysql', () => db.destroy());
-  const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'dispatcher' });
-  life.add('nats', () => bus.close());
+  // The config store starts later (startConfigStore below), after the template pool and files.
+  const { server, redis, db, bus } = await connectServiceInfra(life, {
+    name: 'dispatcher',
+    infra,
+    http: { port: opts.httpPort, registry, ready: () => ready },
+    redis: true,
+    pool: { min: 0, max: 2 },
+  });
 
   // {SELECT ...} placeholders run on their own small pool, in READ ONLY transactions.
   const sqlDb = createDb(infra.databaseUrl, { pool: { min: 0, max: 2 } });
@@ -140,14 +137,8 @@ export async function startDispatcher(
   };
   const circuit = new CircuitBreaker(redis, infra.queuePrefix);
 
-  const configRepo = new ConfigRepo(db);
   const users = new UsersRepo(db);
-  const config = new ConfigStore({
-    load: () => configRepo.getAll(),
-    subscribe: (cb) => bus.onNotify('config', cb),
-  });
-  await config.start();
-  life.add('config', () => config.close());
+  const config = await startConfigStore(life, db, bus);
 
   const producer = new ChunkProducer({ connection: redis, prefix: infra.queuePrefix });
   life.add('producer', () => producer.close());

@@ -1,28 +1,25 @@
-import { EventBus, type Consumption } from '@smsfleet/bus';
-import { ConfigStore } from '@smsfleet/config';
+import type { Consumption } from '@smsfleet/bus';
 import { sipRegistrationKey, type MoMessage } from '@smsfleet/core';
 import {
   CallbackRequestsRepo,
-  ConfigRepo,
   InboundCdrRepo,
   InboxRepo,
   MoPartsRepo,
   RechargeRepo,
   RegisteredNumbersRepo,
-  createDb,
   loadRoutingTables,
 } from '@smsfleet/db';
-import { ChunkProducer, createRedis } from '@smsfleet/queue';
+import { ChunkProducer } from '@smsfleet/queue';
 import { AuthGuard, authBanSettingsFrom } from '@smsfleet/security';
 import {
   Counter,
   Lifecycle,
   createMetricsRegistry,
-  startServiceServer,
   type InfraEnv,
   type Logger,
   type TlsListen,
 } from '@smsfleet/runtime';
+import { connectServiceInfra } from '@smsfleet/service-kit';
 import { AnswerSender } from './answer-sender.js';
 import { CommandRunner } from './command-runner.js';
 import { MailerHolder } from './mailer-holder.js';
@@ -68,26 +65,14 @@ export async function startInbound(
     registers: [registry],
   });
 
-  const server = await startServiceServer({
-    port: opts.httpPort,
-    registry,
-    ready: () => ready,
-    ...(opts.tls ? { tls: opts.tls } : {}),
+  const { server, redis, db, bus, config } = await connectServiceInfra(life, {
+    name: 'inbound',
+    infra,
+    http: { port: opts.httpPort, registry, ready: () => ready, ...(opts.tls ? { tls: opts.tls } : {}) },
+    redis: true,
+    pool: { min: 1, max: 4 },
+    config: true,
   });
-  life.add('http', () => server.close());
-  const redis = createRedis(infra.redisUrl, 'inbound');
-  life.add('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
-  const db = createDb(infra.databaseUrl, { pool: { min: 1, max: 4 } });
-  life.add('mysql', () => db.destroy());
-  const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'inbound' });
-  life.add('nats', () => bus.close());
-  const configRepo = new ConfigRepo(db);
-  const config = new ConfigStore({
-    load: () => configRepo.getAll(),
-    subscribe: (cb) => bus.onNotify('config', cb),
-  });
-  await config.start();
-  life.add('config', () => config.close());
   const mailers = new MailerHolder(() => config.current());
   life.add('mail', () => mailers.close());
   const producer = new ChunkProducer({ connection: redis, prefix: infra.queuePrefix });

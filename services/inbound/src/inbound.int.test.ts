@@ -1,27 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EventBus } from '@smsfleet/bus';
-import { sipRegistrationKey, type Chunk, type OutboundSms } from '@smsfleet/core';
+import { sipRegistrationKey, type OutboundSms } from '@smsfleet/core';
 import {
   ApiKeysRepo,
   CallbackRequestsRepo,
-  ConfigRepo,
   InboxRepo,
   RechargeRepo,
   RegisteredNumbersRepo,
   UsersRepo,
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrate,
-  type Knex,
 } from '@smsfleet/db';
-import { Queue, createRedis, type Redis } from '@smsfleet/queue';
-import { createLogger, type InfraEnv } from '@smsfleet/runtime';
+import { createLogger } from '@smsfleet/runtime';
 import { AuthGuard } from '@smsfleet/security';
-import { startApiGateway } from '../../api-gateway/src/app.js';
+import { apiFixture, type ApiApp } from '../../api-gateway/test/api-fixture.js';
 import type { CallEvent } from './command-runner.js';
 import { startInbound } from './app.js';
 
@@ -30,15 +21,8 @@ import { startInbound } from './app.js';
  * root callback, GET /v1/inbox) and the inbound service, against real MariaDB, NATS JetStream,
  * Redis and a local SMTP server started here.
  */
-const sfx = randomBytes(4).toString('hex');
-const infra: InfraEnv = {
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  databaseUrl: `${(process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')}/smsfleet_t_inb_${sfx}`,
-  queuePrefix: `tin${sfx}`,
-  eventPrefix: `tin${sfx}`,
-  logLevel: 'silent',
-};
+const fx = apiFixture({ tag: 'inb', pool: 6, bus: true });
+const { infra, sfx } = fx;
 const KEY = `key-${sfx}`;
 // The server secret: PINs and passwords alone find their user through HMAC lookup tags under it
 // (callingcardauth modes 0, 2, 5, 9, 10, 11). Read by the repositories of the test and the services.
@@ -49,11 +33,7 @@ interface Mail {
   raw: string;
 }
 
-let db: Knex;
-let redis: Redis;
-let bus: EventBus;
-let configRepo: ConfigRepo;
-let gateway: { close: () => Promise<string[]>; port: number } | undefined;
+let gateway: ApiApp | undefined;
 let inbound: { close: () => Promise<string[]>; port: number } | undefined;
 let smtp: SMTPServer | undefined;
 const mails: Mail[] = [];
@@ -97,8 +77,8 @@ async function stopSmtp(): Promise<void> {
 }
 
 async function setConfig(values: Record<string, string>): Promise<void> {
-  for (const [k, v] of Object.entries(values)) await configRepo.set(k, v);
-  bus.notify('config');
+  await fx.setConfig(values);
+  fx.bus.notify('config');
   // Both services reload on the notification; give them a moment.
   await new Promise((r) => setTimeout(r, 300));
 }
@@ -151,24 +131,19 @@ async function clickatell(fields: Record<string, string>): Promise<{ status: num
 }
 
 async function inboxOf(userId: number): Promise<{ text: string; from: string; moId: string }[]> {
-  return new InboxRepo(db).listForUser(userId);
+  return new InboxRepo(fx.db).listForUser(userId);
 }
 
 async function stored(moId: string) {
-  return (await new InboxRepo(db).findByMoIds([moId])).get(moId);
+  return (await new InboxRepo(fx.db).findByMoIds([moId])).get(moId);
 }
 
 async function cdr(smsid: string): Promise<Record<string, unknown> | undefined> {
-  return (await db('cdr').where({ smsid }).first()) as Record<string, unknown> | undefined;
+  return (await fx.db('cdr').where({ smsid }).first()) as Record<string, unknown> | undefined;
 }
 
 /** Messages waiting in the queue of gateway 0 (the global smsurl; no dispatcher runs here). */
-async function answers(): Promise<OutboundSms[]> {
-  const q = new Queue<Chunk>('gw-0', { connection: redis, prefix: infra.queuePrefix });
-  const jobs = await q.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
-  await q.close();
-  return jobs.flatMap((j) => j.data.messages);
-}
+const answers = (): Promise<OutboundSms[]> => fx.queued(0);
 
 async function answerTo(to: string, match: RegExp): Promise<OutboundSms> {
   return waitFor(`an answer to ${to} matching ${match}`, async () =>
@@ -177,14 +152,9 @@ async function answerTo(to: string, match: RegExp): Promise<OutboundSms> {
 }
 
 beforeAll(async () => {
-  await ensureDatabase(infra.databaseUrl);
-  db = createDb(infra.databaseUrl, { pool: { min: 0, max: 6 } });
-  await migrate(db);
-  redis = createRedis(infra.redisUrl, 'test');
-  bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'test' });
-  configRepo = new ConfigRepo(db);
-  const users = new UsersRepo(db);
-  const numbers = new RegisteredNumbersRepo(db);
+  await fx.start();
+  const users = fx.users;
+  const numbers = new RegisteredNumbersRepo(fx.db);
   ids.alice = (await users.create({ name: 'alice', password: 'alice-pw', type: 'user', credit: '1' })).id;
   ids.bob = (await users.create({ name: 'bob', password: 'bob-pw', type: 'user' })).id;
   ids.carol = (await users.create({ name: 'carol', password: 'carol-pw', type: 'user' })).id;
@@ -196,7 +166,7 @@ beforeAll(async () => {
   await numbers.setContact(ids.bob, { email: 'bob@example.test', chatEndpoint: 'sip:bob@example.test' });
   smtpPort = await freePort();
   await startSmtp(smtpPort);
-  for (const [k, v] of Object.entries({
+  await fx.setConfig({
     apiv2key: KEY,
     smsreceive_route: '1',
     smsreceive_ip: '127.0.0.1',
@@ -205,16 +175,8 @@ beforeAll(async () => {
     smtpport: String(smtpPort),
     smtpfrom: 'sms@example.test',
     defcallbackivr: 'callback-campaign',
-  }))
-    await configRepo.set(k, v);
-  gateway = await startApiGateway({
-    infra,
-    httpPort: 0,
-    log: createLogger('api-gateway-test', 'silent'),
-    chunkSize: 200,
-    batchWaitMs: 2,
-    saltWindowSeconds: 60,
   });
+  gateway = await fx.startApp();
   inbound = await startInbound({
     infra,
     httpPort: 0,
@@ -228,21 +190,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await inbound?.close();
-  await gateway?.close();
+  await fx.stopApps();
   await stopSmtp();
-  await bus?.deleteStream();
-  await bus?.close();
-  if (redis) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${infra.queuePrefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-    await redis.quit();
-  }
-  await db?.destroy();
-  await dropDatabase(infra.databaseUrl).catch(() => undefined);
+  await fx.close();
 }, 60_000);
 
 describe('smsreceive', () => {
@@ -347,7 +297,7 @@ describe('smsreceive', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect((await inboxOf(ids.carol!)).filter((m) => m.from === '3620000003')).toHaveLength(1);
     expect(await cdr(msg.moId)).toMatchObject({ direction: 'inbound', segments: 3, user_id: ids.carol });
-    expect(await db('mo_parts').count({ n: '*' }).first()).toMatchObject({ n: 0 });
+    expect(await fx.db('mo_parts').count({ n: '*' }).first()).toMatchObject({ n: 0 });
   });
 
   test('GET /v1/inbox with the server key, for a user', async () => {
@@ -364,7 +314,7 @@ describe('smsreceive', () => {
     const body = (await res.json()) as { messages: { text: string; from: string }[]; next: number };
     expect(body.messages.map((m) => m.text)).toEqual(['inbox two', 'inbox one']);
     expect(body.next).toBeGreaterThan(0);
-    const { token } = await new ApiKeysRepo(db).create(ids.bob!);
+    const { token } = await new ApiKeysRepo(fx.db).create(ids.bob!);
     const own = await fetch(`${base()}/v1/inbox?userId=${ids.alice}`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -417,18 +367,18 @@ describe('smsreceive_route with a local SMTP server', () => {
   test('3 chat or email: a live SIP registration counts as a chat endpoint (no mail)', async () => {
     await setConfig({ smsreceive_route: '3' });
     const key = sipRegistrationKey(infra.queuePrefix, 'alice');
-    await redis.hset(
+    await fx.redis.hset(
       key,
       'sip:alice@127.0.0.1:5070',
       JSON.stringify({ contact: 'sip:alice@127.0.0.1:5070' }),
     );
-    await redis.pexpire(key, 60_000);
+    await fx.redis.pexpire(key, 60_000);
     try {
       const id = await send('3670000001', 'route three registered');
       expect(await settled(id)).toMatchObject({ chat: true, emailState: 'none' });
       expect(mails.some((m) => m.raw.includes('route three registered'))).toBe(false);
     } finally {
-      await redis.del(key);
+      await fx.redis.del(key);
     }
   });
 
@@ -473,7 +423,7 @@ describe.skipIf(!process.env.INBOUND_BENCH)('throughput (INBOUND_BENCH=N prints 
     await waitFor(
       'all delivered',
       async () => {
-        const r = await db('inbox').where({ from_number: '3620000999' }).count({ n: '*' }).first();
+        const r = await fx.db('inbox').where({ from_number: '3620000999' }).count({ n: '*' }).first();
         return Number(r?.n) >= n;
       },
       120_000,
@@ -490,13 +440,13 @@ describe('durability', () => {
   test('the database failing for a while: the message is redelivered and stored once', async () => {
     await setConfig({ smsreceive_route: '1' });
     // Every inbox write fails while the table is away (as with MariaDB down or read-only).
-    await db.raw('RENAME TABLE inbox TO inbox_away');
+    await fx.db.raw('RENAME TABLE inbox TO inbox_away');
     let renamedBack = false;
     try {
       const r = await smsreceive({ from: '3620000066', to: '3670000002', message: 'survives a db outage' });
       expect(r.body).toMatch(/^OK /);
       await new Promise((res) => setTimeout(res, 1200)); // a few failed deliveries (retry every 200 ms)
-      await db.raw('RENAME TABLE inbox_away TO inbox');
+      await fx.db.raw('RENAME TABLE inbox_away TO inbox');
       renamedBack = true;
       const m = await waitFor('the message after the outage', async () =>
         (await inboxOf(ids.bob!)).find((x) => x.text === 'survives a db outage'),
@@ -507,7 +457,7 @@ describe('durability', () => {
       const retries = await (await fetch(`http://127.0.0.1:${inbound!.port}/metrics`)).text();
       expect(retries).toMatch(/smsfleet_inbound_batch_retries_total(\{[^}]*\})? [1-9]/);
     } finally {
-      if (!renamedBack) await db.raw('RENAME TABLE inbox_away TO inbox');
+      if (!renamedBack) await fx.db.raw('RENAME TABLE inbox_away TO inbox');
     }
   });
 });
@@ -524,13 +474,13 @@ describe('SMS commands', () => {
 
   test('register a number (username+password), then caller-id callback publishes call.callback', async () => {
     const events: CallEvent[] = [];
-    const consumption = await bus.consume<CallEvent>(`t-cb-${sfx}`, 'callback', async (e) => {
+    const consumption = await fx.bus.consume<CallEvent>(`t-cb-${sfx}`, 'callback', async (e) => {
       events.push(...e);
     });
     try {
       await cmd('3640000001', 'n alice alice-pw 3640000001');
       await answerTo('3640000001', /^OK 3640000001 registered$/);
-      expect(await new RegisteredNumbersRepo(db).listForUser(ids.alice!)).toContain('3640000001');
+      expect(await new RegisteredNumbersRepo(fx.db).listForUser(ids.alice!)).toContain('3640000001');
 
       const moId = await cmd('3640000001', 'b 3650000000');
       await answerTo('3640000001', /^OK callback to 3650000000 requested$/);
@@ -541,7 +491,7 @@ describe('SMS commands', () => {
         number1: '3650000000',
         ivr: 'callback-campaign',
       });
-      expect((await new CallbackRequestsRepo(db).list({ userId: ids.alice }))[0]).toMatchObject({
+      expect((await new CallbackRequestsRepo(fx.db).list({ userId: ids.alice }))[0]).toMatchObject({
         kind: 'callback',
         number1: '3650000000',
       });
@@ -562,7 +512,7 @@ describe('SMS commands', () => {
   test('callingcardauth 10: a PIN or a password alone, checked against their hashes', async () => {
     await setConfig({ callingcardauth: '10' });
     try {
-      const row = (await db('users').where({ id: ids.alice }).first()) as Record<string, unknown>;
+      const row = (await fx.db('users').where({ id: ids.alice }).first()) as Record<string, unknown>;
       expect(JSON.stringify(row)).not.toMatch(/4321|alice-pw/);
       const byPin = await cmd('3620000090', 'p 4321 3611111111 3622222222');
       await answerTo('3620000090', /^OK call 3611111111 - 3622222222 requested$/);
@@ -582,7 +532,7 @@ describe('SMS commands', () => {
 
   test('wrong pincodes from one number ban it (the right one is refused too) until cleared', async () => {
     await setConfig({ authban_slowafter: '0', authban_addressafter: '3', authban_userafter: '100' });
-    const guard = new AuthGuard(redis, infra.queuePrefix);
+    const guard = new AuthGuard(fx.redis, infra.queuePrefix);
     try {
       await cmd('3620000095', 'p alice0000 3611111111 3622222222');
       await answerTo('3620000095', /^ERROR authentication failed$/);
@@ -602,19 +552,19 @@ describe('SMS commands', () => {
   });
 
   test('bad or unauthenticated commands get a clear answer and change nothing', async () => {
-    const before = await db('callback_requests').count({ n: '*' }).first();
+    const before = await fx.db('callback_requests').count({ n: '*' }).first();
     await cmd('3620000078', 'p wrongpin 3611111111 3622222222');
     await answerTo('3620000078', /^ERROR authentication failed$/);
     await cmd('3620000079', 'n 4321 notanumber');
     await answerTo('3620000079', /^ERROR not a phone number: notanumber$/);
     await cmd('3620000080', 'b'); // caller-id of an unknown number
     await answerTo('3620000080', /^ERROR authentication failed$/);
-    expect(await db('callback_requests').count({ n: '*' }).first()).toEqual(before);
+    expect(await fx.db('callback_requests').count({ n: '*' }).first()).toEqual(before);
   });
 
   test('a recharge code credits once; the second use is refused', async () => {
-    const [code] = await new RechargeRepo(db).create('2.5');
-    const creditOf = async () => (await new UsersRepo(db).findById(ids.alice!))!.credit;
+    const [code] = await new RechargeRepo(fx.db).create('2.5');
+    const creditOf = async () => (await new UsersRepo(fx.db).findById(ids.alice!))!.credit;
     const start = Number(await creditOf());
     await cmd('3630000001', `c ${code!.code}`); // caller-id: alice's registered mobile
     await answerTo('3630000001', new RegExp(`^OK credit added: 2.5, balance ${start + 2.5}$`));
@@ -622,7 +572,7 @@ describe('SMS commands', () => {
     await answerTo('3620000081', /^ERROR recharge code already used$/);
     expect(Number(await creditOf())).toBe(start + 2.5);
     expect(
-      await db('credit_audit').where({ user_id: ids.alice, reason: 'recharge' }).count({ n: '*' }).first(),
+      await fx.db('credit_audit').where({ user_id: ids.alice, reason: 'recharge' }).count({ n: '*' }).first(),
     ).toEqual({
       n: 1,
     });

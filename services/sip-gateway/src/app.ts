@@ -1,18 +1,16 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { EventBus, type Consumption } from '@smsfleet/bus';
-import { ConfigStore } from '@smsfleet/config';
-import { ConfigRepo, InboxRepo, RegisteredNumbersRepo, UsersRepo, createDb } from '@smsfleet/db';
-import { createRedis } from '@smsfleet/queue';
+import type { Consumption } from '@smsfleet/bus';
+import { InboxRepo, RegisteredNumbersRepo, UsersRepo } from '@smsfleet/db';
 import {
   Counter,
   Gauge,
   Lifecycle,
   createMetricsRegistry,
-  startServiceServer,
   type InfraEnv,
   type Logger,
 } from '@smsfleet/runtime';
 import { AuthGuard, SecretKey } from '@smsfleet/security';
+import { connectServiceInfra } from '@smsfleet/service-kit';
 import type { Redis } from 'ioredis';
 import { ChatDelivery, type ChatEvent } from './chat-delivery.js';
 import { DigestAuth } from './digest.js';
@@ -101,21 +99,14 @@ export async function startSipGateway(opts: SipGatewayOptions): Promise<{
     registers: [registry],
   });
 
-  const server = await startServiceServer({ port: opts.httpPort, registry, ready: () => ready });
-  life.add('http', () => server.close());
-  const redis = createRedis(infra.redisUrl, 'sip-gateway');
-  life.add('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
-  const db = createDb(infra.databaseUrl, { pool: { min: 1, max: 4 } });
-  life.add('mysql', () => db.destroy());
-  const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'sip-gateway' });
-  life.add('nats', () => bus.close());
-  const configRepo = new ConfigRepo(db);
-  const config = new ConfigStore({
-    load: () => configRepo.getAll(),
-    subscribe: (cb) => bus.onNotify('config', cb),
+  const { server, redis, db, bus, config } = await connectServiceInfra(life, {
+    name: 'sip-gateway',
+    infra,
+    http: { port: opts.httpPort, registry, ready: () => ready },
+    redis: true,
+    pool: { min: 1, max: 4 },
+    config: true,
   });
-  await config.start();
-  life.add('config', () => config.close());
 
   const guard = new AuthGuard(redis, infra.queuePrefix);
   await guard.start();

@@ -1,8 +1,6 @@
-import { EventBus, type Consumption } from '@smsfleet/bus';
-import { ConfigStore } from '@smsfleet/config';
+import type { Consumption } from '@smsfleet/bus';
 import { receiptState, type ReceiptEvent, type SmsEvent } from '@smsfleet/core';
-import { createDb, ConfigRepo } from '@smsfleet/db';
-import { Queue, Worker, createRedis, type Job } from '@smsfleet/queue';
+import { Queue, Worker, type Job } from '@smsfleet/queue';
 import { OpsStatsWriter } from '@smsfleet/queue';
 import { Histogram } from '@smsfleet/runtime';
 import {
@@ -10,10 +8,10 @@ import {
   Gauge,
   Lifecycle,
   createMetricsRegistry,
-  startServiceServer,
   type InfraEnv,
   type Logger,
 } from '@smsfleet/runtime';
+import { connectServiceInfra } from '@smsfleet/service-kit';
 import { FinalGate } from './final-gate.js';
 import { finalBatchId } from './finalizer.js';
 import { ReceiptStore } from './receipt-store.js';
@@ -80,21 +78,14 @@ export async function startVerifier(
     registers: [registry],
   });
 
-  const server = await startServiceServer({ port: opts.httpPort, registry, ready: () => ready });
-  life.add('http', () => server.close());
-  const redis = createRedis(infra.redisUrl, 'verifier');
-  life.add('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
-  const db = createDb(infra.databaseUrl, { pool: { min: 0, max: 2 } });
-  life.add('mysql', () => db.destroy());
-  const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'verifier' });
-  life.add('nats', () => bus.close());
-  const configRepo = new ConfigRepo(db);
-  const config = new ConfigStore({
-    load: () => configRepo.getAll(),
-    subscribe: (cb) => bus.onNotify('config', cb),
+  const { server, redis, db, bus, config } = await connectServiceInfra(life, {
+    name: 'verifier',
+    infra,
+    http: { port: opts.httpPort, registry, ready: () => ready },
+    redis: true,
+    pool: { min: 0, max: 2 },
+    config: true,
   });
-  await config.start();
-  life.add('config', () => config.close());
 
   const gate = new FinalGate(redis, infra.queuePrefix);
   // Ops figures: final states and end-to-end latency per gateway, in Prometheus and in the Redis

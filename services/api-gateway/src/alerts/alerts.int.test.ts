@@ -1,19 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EventBus, type Consumption } from '@smsfleet/bus';
-import type { Chunk, OutboundSms } from '@smsfleet/core';
-import {
-  ConfigRepo,
-  UsersRepo,
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrate,
-  type Knex,
-} from '@smsfleet/db';
-import { CircuitBreaker, OpsStatsWriter, Queue, createRedis, type Redis } from '@smsfleet/queue';
-import { createLogger, type InfraEnv } from '@smsfleet/runtime';
-import { startApiGateway } from '../app.js';
+import type { Consumption } from '@smsfleet/bus';
+import type { OutboundSms } from '@smsfleet/core';
+import { CircuitBreaker, OpsStatsWriter } from '@smsfleet/queue';
+import { apiFixture, type ApiApp } from '../../test/api-fixture.js';
 import { alertKeys, readAlerts, type AlertRecord } from './alert-monitor.js';
 
 /**
@@ -23,34 +12,19 @@ import { alertKeys, readAlerts, type AlertRecord } from './alert-monitor.js';
  * consumer that holds its batch without acking. Two api-gateway replicas run the monitor every
  * 200 ms on the same prefix: each alert must go out once.
  */
-const sfx = randomBytes(4).toString('hex');
-const infra: InfraEnv = {
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  databaseUrl: `${(process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')}/smsfleet_t_alerts_${sfx}`,
-  queuePrefix: `tal${sfx}`,
-  eventPrefix: `tal${sfx}`,
-  logLevel: 'silent',
-};
+const fx = apiFixture({ tag: 'al', bus: true });
+const { infra, sfx } = fx;
 const KEY = `key-${sfx}`;
 const ADMINS = ['36209990001', '36209990002'];
 const TICK_MS = 200;
 
-let db: Knex;
-let redis: Redis;
-let bus: EventBus;
 let gwMain = 0;
 let gwAlert = 0;
-const apps: { close: () => Promise<string[]>; port: number }[] = [];
+const apps: ApiApp[] = [];
 let billingHold: (() => void) | undefined;
 let billing: Consumption | undefined;
 
-async function queuedOn(gatewayId: number): Promise<OutboundSms[]> {
-  const q = new Queue<Chunk>(`gw-${gatewayId}`, { connection: redis, prefix: infra.queuePrefix });
-  const jobs = await q.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
-  await q.close();
-  return jobs.flatMap((j) => j.data.messages);
-}
+const queuedOn = (gatewayId: number): Promise<OutboundSms[]> => fx.queued(gatewayId);
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
   const until = Date.now() + ms;
@@ -67,18 +41,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Recorded alerts of a kind about the main gateway (or billing). */
 async function alertsOf(kind: string): Promise<AlertRecord[]> {
   const subject = kind === 'billing-lag' ? 'billing' : `gw:${gwMain}`;
-  return (await readAlerts(redis, infra.queuePrefix, 200)).filter(
+  return (await readAlerts(fx.redis, infra.queuePrefix, 200)).filter(
     (a) => a.kind === kind && a.subject === subject,
   );
 }
 
 beforeAll(async () => {
-  await ensureDatabase(infra.databaseUrl);
-  db = createDb(infra.databaseUrl, { pool: { min: 0, max: 4 } });
-  await migrate(db);
-  redis = createRedis(infra.redisUrl, 'test');
-  bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'test' });
-  const users = new UsersRepo(db);
+  await fx.start();
+  const { bus, users } = fx;
   await users.create({ name: 'root', password: 'root-pw', type: 'admin' });
   // The first gateway takes normal traffic (no routing rules); the second carries alerts.
   gwMain = (await users.create({ name: 'main', password: '', type: 'smsgw', smsurl: 'http://127.0.0.1:9/x' }))
@@ -98,8 +68,7 @@ beforeAll(async () => {
     return b && b.ackPending === 1 && b.oldestAt !== null ? b : undefined;
   });
 
-  const repo = new ConfigRepo(db);
-  for (const [k, v] of Object.entries({
+  await fx.setConfig({
     apiv2key: KEY,
     smsalertnumbers: ADMINS.join(', '),
     smsalertgateway: String(gwAlert),
@@ -108,39 +77,15 @@ beforeAll(async () => {
     smsalertdeliveryrate: '80',
     smsalertdeliverymin: '10',
     smsalertrepeat: '600',
-  }))
-    await repo.set(k, v);
-  for (let i = 0; i < 2; i++)
-    apps.push(
-      await startApiGateway({
-        infra,
-        httpPort: 0,
-        log: createLogger('api-gateway-test', 'silent'),
-        chunkSize: 200,
-        batchWaitMs: 2,
-        saltWindowSeconds: 60,
-        alertIntervalMs: TICK_MS,
-      }),
-    );
+  });
+  for (let i = 0; i < 2; i++) apps.push(await fx.startApp({ alertIntervalMs: TICK_MS }));
 }, 60_000);
 
 afterAll(async () => {
-  for (const a of apps) await a.close();
+  await fx.stopApps();
   billingHold?.();
   await billing?.stop();
-  await bus?.deleteStream();
-  await bus?.close();
-  if (redis) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${infra.queuePrefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-    await redis.quit();
-  }
-  await db?.destroy();
-  await dropDatabase(infra.databaseUrl).catch(() => undefined);
+  await fx.close();
 }, 60_000);
 
 /** An alert of `kind` was recorded; its SMS are queued on the alert gateway, uncharged. */
@@ -172,7 +117,7 @@ async function expectOnce(kind: string): Promise<void> {
 
 describe('admin alerts', () => {
   test('circuit open: alert through the alert gateway, once', async () => {
-    const breaker = new CircuitBreaker(redis, infra.queuePrefix);
+    const breaker = new CircuitBreaker(fx.redis, infra.queuePrefix);
     await breaker.recordFailure(gwMain, 'connect ECONNREFUSED 127.0.0.1:9', {
       failureThreshold: 1,
       openMs: 60_000,
@@ -202,14 +147,14 @@ describe('admin alerts', () => {
     await expectOnce('queue-depth');
     // The alert SMS pile up on the alert gateway too (no dispatcher here): it is a subject of its own.
     await waitFor('queue alert about the alert gateway', async () =>
-      (await readAlerts(redis, infra.queuePrefix, 200)).find(
+      (await readAlerts(fx.redis, infra.queuePrefix, 200)).find(
         (a) => a.kind === 'queue-depth' && a.subject === `gw:${gwAlert}`,
       ),
     );
   });
 
   test('delivery rate below the threshold (final states as the verifier counts them)', async () => {
-    const w = new OpsStatsWriter(redis, infra.queuePrefix, { flushMs: 60_000 });
+    const w = new OpsStatsWriter(fx.redis, infra.queuePrefix, { flushMs: 60_000 });
     w.count(gwMain, 'final:delivered', 6);
     w.count(gwMain, 'final:undelivered', 14);
     await w.close();
@@ -226,14 +171,14 @@ describe('admin alerts', () => {
   test('the same alert goes out again once its repeat window has passed', async () => {
     const k = alertKeys(infra.queuePrefix);
     // As if smsalertrepeat seconds had passed: the claim expired, the last-sent time is old.
-    await redis.del(k.claim(`circuit-open:gw:${gwMain}`));
-    await redis.hset(k.last, `circuit-open:gw:${gwMain}`, Date.now() - 601_000);
+    await fx.redis.del(k.claim(`circuit-open:gw:${gwMain}`));
+    await fx.redis.hset(k.last, `circuit-open:gw:${gwMain}`, Date.now() - 601_000);
     // While another replica holds the lease, these two evaluate nothing.
-    await redis.set(k.leader, 'another-replica', 'PX', 60_000);
+    await fx.redis.set(k.leader, 'another-replica', 'PX', 60_000);
     await sleep(TICK_MS * 6);
     expect(await alertsOf('circuit-open')).toHaveLength(1);
     // That replica died: its lease ends, one of these takes over and the due alert goes out.
-    await redis.del(k.leader);
+    await fx.redis.del(k.leader);
     await waitFor('second circuit alert', async () =>
       (await alertsOf('circuit-open')).length === 2 ? true : undefined,
     );
@@ -245,7 +190,7 @@ describe('admin alerts', () => {
   });
 
   test('one replica leads; the dashboard shows the alerts to admins', async () => {
-    const holder = await redis.get(alertKeys(infra.queuePrefix).leader);
+    const holder = await fx.redis.get(alertKeys(infra.queuePrefix).leader);
     expect(holder).toBeTruthy();
     const base = `http://127.0.0.1:${apps[0]!.port}`;
     expect((await fetch(`${base}/ops/api/alerts`)).status).toBe(401);

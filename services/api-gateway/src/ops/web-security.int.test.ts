@@ -1,49 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  AuditRepo,
-  ConfigRepo,
-  UsersRepo,
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrate,
-  type Knex,
-} from '@smsfleet/db';
-import { Queue, createRedis, gatewayQueueName, type Redis } from '@smsfleet/queue';
+import { AuditRepo, ConfigRepo, UsersRepo } from '@smsfleet/db';
+import { Queue, gatewayQueueName } from '@smsfleet/queue';
 import { EventBus } from '@smsfleet/bus';
-import { createLogger, type InfraEnv } from '@smsfleet/runtime';
-import { startApiGateway } from '../app.js';
+import { apiFixture, type ApiApp } from '../../test/api-fixture.js';
 
 /**
  * The web pages' security on the server: cookie flags, CSRF, security headers, admin-only actions
  * (a non-admin or demoted session gets 403 and changes nothing), and one audit row per admin action.
  */
-const sfx = randomBytes(4).toString('hex');
-const infra: InfraEnv = {
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  databaseUrl: `${(process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')}/smsfleet_t_websec_${sfx}`,
-  queuePrefix: `twebsec${sfx}`,
-  eventPrefix: `twebsec${sfx}`,
-  logLevel: 'silent',
-};
-let db: Knex;
-let redis: Redis;
-let app: { close: () => Promise<string[]>; port: number };
-let proxied: { close: () => Promise<string[]>; port: number };
+const fx = apiFixture({ tag: 'websec', pool: 2 });
+const { infra, sfx } = fx;
+let app: ApiApp;
+let proxied: ApiApp;
 let gatewayId = 0;
 let aliceId = 0;
 const ADMIN_PW = `adm-${sfx}`;
 const ALICE_PW = `alice-${sfx}`;
 
 beforeAll(async () => {
-  await ensureDatabase(infra.databaseUrl);
-  db = createDb(infra.databaseUrl, { pool: { min: 0, max: 2 } });
-  await migrate(db);
-  redis = createRedis(infra.redisUrl, 'websec-test');
-  await new ConfigRepo(db).set('apiv2key', `key-${sfx}`);
-  const users = new UsersRepo(db);
+  await fx.start();
+  await fx.setConfig({ apiv2key: `key-${sfx}` });
+  const users = fx.users;
   await users.create({ name: 'root', password: ADMIN_PW, type: 'admin' });
   await users.create({ name: 'demoted', password: ADMIN_PW, type: 'admin' });
   await users.create({ name: 'carol', password: ALICE_PW, type: 'user', credit: '10' });
@@ -56,30 +33,14 @@ beforeAll(async () => {
       smsurl: 'http://127.0.0.1:9/send?to=[tonum]',
     })
   ).id;
-  const base = {
-    infra,
-    log: createLogger('websec-test', 'silent'),
-    chunkSize: 200,
-    batchWaitMs: 2,
-    saltWindowSeconds: 60,
-  };
-  app = await startApiGateway({ ...base, httpPort: 0 });
-  proxied = await startApiGateway({ ...base, httpPort: 0, trustProxy: 'loopback' });
+  app = await fx.startApp();
+  proxied = await fx.startApp({ trustProxy: 'loopback' });
 }, 60_000);
 
 afterAll(async () => {
-  await app?.close();
-  await proxied?.close();
+  await fx.stopApps();
   await q?.close();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${infra.queuePrefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
-  await db?.destroy();
-  await dropDatabase(infra.databaseUrl);
+  await fx.close();
 }, 60_000);
 
 const url = (path: string, port = app.port) => `http://127.0.0.1:${port}${path}`;
@@ -131,10 +92,10 @@ function post(
 
 let q: Queue | undefined;
 const queue = () =>
-  (q ??= new Queue(gatewayQueueName(gatewayId), { connection: redis, prefix: infra.queuePrefix }));
-const auditCount = async () => Number((await db('audit_log').count({ n: '*' }).first())?.n ?? 0);
-const credit = async (id: number) => (await new UsersRepo(db).findById(id))!.credit;
-const configValue = async (key: string) => new ConfigRepo(db).get(key);
+  (q ??= new Queue(gatewayQueueName(gatewayId), { connection: fx.redis, prefix: infra.queuePrefix }));
+const auditCount = async () => Number((await fx.db('audit_log').count({ n: '*' }).first())?.n ?? 0);
+const credit = async (id: number) => (await new UsersRepo(fx.db).findById(id))!.credit;
+const configValue = async (key: string) => new ConfigRepo(fx.db).get(key);
 
 /** Every admin action of /ops with a body that would succeed for an admin. */
 const ADMIN_ACTIONS: { path: string; body?: unknown }[] = [
@@ -235,7 +196,7 @@ describe('admin-only actions are checked on the server', () => {
     expect((await post(actionPath('/ops/api/gateways/GW/pause'), s, { csrf: s.csrf })).status).toBe(200);
     expect((await post(actionPath('/ops/api/gateways/GW/resume'), s, { csrf: s.csrf })).status).toBe(200);
     const before = await auditCount();
-    await db('users').where({ name: 'demoted' }).update({ type: 'user' });
+    await fx.db('users').where({ name: 'demoted' }).update({ type: 'user' });
     // As the CLI does after a user change: the api-gateways drop their user cache at once.
     const bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix });
     bus.notify('users');
@@ -244,7 +205,7 @@ describe('admin-only actions are checked on the server', () => {
     await new Promise((r) => setTimeout(r, 300));
     const carol = await login('portal', 'carol', ALICE_PW);
     expect((await fetch(url('/portal/api/me'), { headers: { cookie: carol.cookie } })).status).toBe(200);
-    await db('users').where({ name: 'carol' }).update({ enabled: false });
+    await fx.db('users').where({ name: 'carol' }).update({ enabled: false });
     const bus2 = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix });
     bus2.notify('users');
     await bus2.nc.flush();
@@ -304,8 +265,8 @@ describe('admin-only actions are checked on the server', () => {
 describe('audit log of /ops actions', () => {
   test('each admin action writes exactly one audit row with the acting admin', async () => {
     const s = await login('ops', 'root', ADMIN_PW);
-    const root = (await new UsersRepo(db).findByName('root'))!;
-    const audit = new AuditRepo(db);
+    const root = (await new UsersRepo(fx.db).findByName('root'))!;
+    const audit = new AuditRepo(fx.db);
     const expected = ['gateway.pause', 'gateway.resume', 'gateway.retry-failed', 'config.set', 'user.credit'];
     for (const [i, a] of ADMIN_ACTIONS.entries()) {
       const before = await auditCount();
@@ -343,7 +304,7 @@ describe('audit log of /ops actions', () => {
       (await post('/ops/api/config', s, { csrf: s.csrf, body: { key: 'smtppassword', value: secret } }))
         .status,
     ).toBe(200);
-    const raw = await db('audit_log').select('details').orderBy('id', 'desc').first();
+    const raw = await fx.db('audit_log').select('details').orderBy('id', 'desc').first();
     expect(JSON.stringify(raw)).not.toContain(secret);
     const before = await auditCount();
     const bad = await post('/ops/api/config', s, { csrf: s.csrf, body: { key: 'smsprice', value: 'cheap' } });

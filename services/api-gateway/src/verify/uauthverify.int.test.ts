@@ -1,60 +1,23 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { EventBus } from '@smsfleet/bus';
-import type { Chunk, OutboundSms } from '@smsfleet/core';
-import {
-  ApiKeysRepo,
-  ConfigRepo,
-  RegisteredNumbersRepo,
-  UsersRepo,
-  createDb,
-  dropDatabase,
-  ensureDatabase,
-  migrate,
-  type Knex,
-} from '@smsfleet/db';
-import { Queue, createRedis, type Redis } from '@smsfleet/queue';
-import { createLogger, type InfraEnv } from '@smsfleet/runtime';
-import { startApiGateway } from '../app.js';
+import type { OutboundSms } from '@smsfleet/core';
+import { ApiKeysRepo, RegisteredNumbersRepo } from '@smsfleet/db';
+import { apiFixture, type ApiApp } from '../../test/api-fixture.js';
 
 /**
  * `uauthverifysend` / `uauthverifycheck` against real Redis, MariaDB and NATS: the api-gateway
  * runs in-process; the code is read from the SMS it queued (the e2e test reads it from the SMSC
  * simulator instead).
  */
-const sfx = randomBytes(4).toString('hex');
-const infra: InfraEnv = {
-  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-  databaseUrl: `${(process.env.TEST_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '')}/smsfleet_t_uav_${sfx}`,
-  queuePrefix: `tuav${sfx}`,
-  eventPrefix: `tuav${sfx}`,
-  logLevel: 'silent',
-};
+const fx = apiFixture({ tag: 'uav', bus: true });
+const { infra, sfx } = fx;
 const KEY = `key-${sfx}`;
 
-let db: Knex;
-let redis: Redis;
-let bus: EventBus;
-let users: UsersRepo;
 let gwId = 0;
 const ids: Record<string, number> = {};
-let app: { close: () => Promise<string[]>; port: number } | undefined;
+let app: ApiApp | undefined;
 
 async function startApp(config: Record<string, string>): Promise<void> {
-  await app?.close();
-  const repo = new ConfigRepo(db);
-  for (const k of Object.keys(await repo.getAll())) await repo.delete(k);
-  for (const [k, v] of Object.entries({ apiv2key: KEY, smsprice: '0.1', uauthverify: 'true', ...config }))
-    await repo.set(k, v);
-  app = await startApiGateway({
-    infra,
-    httpPort: 0,
-    log: createLogger('api-gateway-test', 'silent'),
-    chunkSize: 200,
-    batchWaitMs: 2,
-    saltWindowSeconds: 60,
-  });
+  app = await fx.restartApp({ apiv2key: KEY, smsprice: '0.1', uauthverify: 'true', ...config });
 }
 
 async function api(params: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -65,12 +28,7 @@ async function api(params: Record<string, string>): Promise<{ status: number; bo
 }
 
 async function queued(): Promise<Map<string, OutboundSms>> {
-  const q = new Queue<Chunk>(`gw-${gwId}`, { connection: redis, prefix: infra.queuePrefix });
-  const jobs = await q.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
-  await q.close();
-  const out = new Map<string, OutboundSms>();
-  for (const j of jobs) for (const m of j.data.messages) out.set(m.smsid, m);
-  return out;
+  return new Map((await fx.queued(gwId)).map((m) => [m.smsid, m]));
 }
 
 /** The queued code SMS of a send answer `OK <smsid>`. */
@@ -108,33 +66,14 @@ let seq = 0;
 const num = () => `3670${sfx.slice(0, 3).replace(/\D/g, '1')}${String(++seq).padStart(4, '0')}`;
 
 beforeAll(async () => {
-  await ensureDatabase(infra.databaseUrl);
-  db = createDb(infra.databaseUrl, { pool: { min: 0, max: 4 } });
-  await migrate(db);
-  redis = createRedis(infra.redisUrl, 'test');
-  bus = await EventBus.connect({ url: infra.natsUrl, prefix: infra.eventPrefix, name: 'test' });
-  users = new UsersRepo(db);
+  await fx.start();
+  const users = fx.users;
   gwId = (await users.create({ name: 'gw', password: '', type: 'smsgw', smsurl: 'http://127.0.0.1:9/x' })).id;
   ids.alice = (await users.create({ name: 'alice', password: 'alice-pw', type: 'user', credit: '10' })).id;
   ids.bob = (await users.create({ name: 'bob', password: 'bob-pw', type: 'user', credit: '10' })).id;
 }, 60_000);
 
-afterAll(async () => {
-  await app?.close();
-  await bus?.deleteStream();
-  await bus?.close();
-  if (redis) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${infra.queuePrefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-    await redis.quit();
-  }
-  await db?.destroy();
-  await dropDatabase(infra.databaseUrl).catch(() => undefined);
-}, 60_000);
+afterAll(() => fx.close(), 60_000);
 
 describe('uauthverify off', () => {
   beforeAll(() => startApp({ uauthverify: 'false', httpstrictresponse: 'true' }), 30_000);
@@ -176,7 +115,7 @@ describe('codes (httpstrictresponse on)', () => {
     const code = codeOf(m);
     expect(code).toMatch(/^\d{8}$/);
     expect(m.text).toBe(`Your verification code is ${code} (valid 5 min).`);
-    const stored = await redis.hgetall(`${infra.queuePrefix}:uav:code:${n}`);
+    const stored = await fx.redis.hgetall(`${infra.queuePrefix}:uav:code:${n}`);
     expect(stored.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(stored)).not.toContain(code);
 
@@ -228,13 +167,13 @@ describe('codes (httpstrictresponse on)', () => {
     const n = num();
     const code = codeOf(await codeSms((await sendCode(n)).body));
     // As if the TTL had passed (the record outlives it to say why).
-    await redis.hset(`${infra.queuePrefix}:uav:code:${n}`, 'exp', Date.now() - 1);
+    await fx.redis.hset(`${infra.queuePrefix}:uav:code:${n}`, 'exp', Date.now() - 1);
     expect(await check(n, code)).toEqual({
       status: 420,
       body: 'ERROR verification code expired (request a new code)',
     });
-    expect(await redis.hget(`${infra.queuePrefix}:uav:code:${n}`, 'att')).toBe('0');
-    expect(await redis.pttl(`${infra.queuePrefix}:uav:code:${n}`)).toBeGreaterThan(3_000_000);
+    expect(await fx.redis.hget(`${infra.queuePrefix}:uav:code:${n}`, 'att')).toBe('0');
+    expect(await fx.redis.pttl(`${infra.queuePrefix}:uav:code:${n}`)).toBeGreaterThan(3_000_000);
   });
 
   test('bad input: missing number, bad number, bad code, unauthenticated', async () => {
@@ -307,8 +246,8 @@ describe('rate limits', () => {
       body: 'ERROR too many requests: codes for this user (at most 2 per hour)',
     });
     // userip was ignored for alice: her requests counted on the real address 127.0.0.1.
-    expect(await redis.get(`${infra.queuePrefix}:uav:rl:ip:10.3.0.1`)).toBeNull();
-    expect(Number(await redis.get(`${infra.queuePrefix}:uav:rl:ip:127.0.0.1`))).toBe(3);
+    expect(await fx.redis.get(`${infra.queuePrefix}:uav:rl:ip:10.3.0.1`)).toBeNull();
+    expect(Number(await fx.redis.get(`${infra.queuePrefix}:uav:rl:ip:127.0.0.1`))).toBe(3);
   });
 
   test('checks per address', async () => {
@@ -332,20 +271,20 @@ describe('attach to a user, charging', () => {
 
   test("a verified number becomes the user's registered caller-id; charged to the user", async () => {
     const n = num();
-    const before = Number((await users.findById(ids.alice!))!.credit);
+    const before = Number((await fx.users.findById(ids.alice!))!.credit);
     const m = await codeSms((await sendCode(n, alice)).body);
     expect(m).toMatchObject({ userId: ids.alice, reserved: '0.1' });
-    expect(Number((await users.findById(ids.alice!))!.credit)).toBeCloseTo(before - 0.1, 6);
+    expect(Number((await fx.users.findById(ids.alice!))!.credit)).toBeCloseTo(before - 0.1, 6);
     expect(await check(n, codeOf(m), { ...alice, attach: '1' })).toEqual({
       status: 200,
       body: `OK verified ${n} registered`,
     });
-    expect(await new RegisteredNumbersRepo(db).listForUser(ids.alice!)).toContain(n);
+    expect(await new RegisteredNumbersRepo(fx.db).listForUser(ids.alice!)).toContain(n);
   });
 
   test('a number registered to someone else is refused; attach needs a user', async () => {
     const n = num();
-    await new RegisteredNumbersRepo(db).add(ids.bob!, n);
+    await new RegisteredNumbersRepo(fx.db).add(ids.bob!, n);
     const code = codeOf(await codeSms((await sendCode(n)).body));
     expect(await check(n, code, { ...alice, attach: '1' })).toEqual({
       status: 200,
@@ -383,7 +322,7 @@ describe('/v1 verifications', () => {
   };
 
   test('send, wrong code, right code with attach; problems for bad input', async () => {
-    token = (await new ApiKeysRepo(db).create(ids.bob!, 'verify')).token;
+    token = (await new ApiKeysRepo(fx.db).create(ids.bob!, 'verify')).token;
     const n = num();
     const sent = await v1('/v1/verifications', { to: n });
     expect(sent.status).toBe(202);
@@ -399,7 +338,7 @@ describe('/v1 verifications', () => {
       status: 200,
       body: { verified: true, to: n, registeredFor: ids.bob, registration: 'added' },
     });
-    expect(await new RegisteredNumbersRepo(db).listForUser(ids.bob!)).toContain(n);
+    expect(await new RegisteredNumbersRepo(fx.db).listForUser(ids.bob!)).toContain(n);
 
     expect((await v1('/v1/verifications', { to: n, extra: 1 })).status).toBe(422);
     expect((await v1('/v1/verifications', '{bad json')).status).toBe(400);
