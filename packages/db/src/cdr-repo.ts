@@ -54,7 +54,8 @@ export interface Cdr {
   createdAt: Date;
 }
 
-interface CdrRow {
+/** A `cdr` row as MariaDB returns it (shared with cdr-search.ts). */
+export interface CdrRow {
   id: number | string;
   smsid: string;
   type: string;
@@ -128,7 +129,7 @@ function toRow(c: CdrInsert): Record<string, unknown> {
   };
 }
 
-function toCdr(r: CdrRow): Cdr {
+export function toCdr(r: CdrRow): Cdr {
   return {
     id: Number(r.id),
     smsid: r.smsid,

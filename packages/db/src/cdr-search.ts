@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Cdr } from './cdr-repo.js';
+import { toCdr, type Cdr, type CdrRow } from './cdr-repo.js';
 
 /** Filters of `smsfleet cdr list` and `GET /v1/cdrs`. */
 export interface CdrSearch {
@@ -24,26 +24,7 @@ export interface CdrSearchRow extends Cdr {
   routeAttempt: number;
 }
 
-interface Row {
-  id: number | string;
-  smsid: string;
-  type: string;
-  user_id: number;
-  gateway_id: number;
-  caller: string;
-  callee: string;
-  segments: number;
-  duration: number;
-  cost: string;
-  state: string;
-  disconnect_reason: string;
-  comment: string | null;
-  provider_msgid: string | null;
-  client_ip: string;
-  accepted_at: Date;
-  submitted_at: Date | null;
-  final_at: Date;
-  created_at: Date;
+interface Row extends CdrRow {
   reserved: string | null;
   route_attempt: number;
 }
@@ -96,29 +77,7 @@ export async function searchCdrs(db: Knex, q: CdrSearch): Promise<CdrSearchRow[]
     }
   }
   const rows = (await query) as Row[];
-  return rows.map((r) => ({
-    id: Number(r.id),
-    smsid: r.smsid,
-    type: r.type,
-    userId: r.user_id,
-    gatewayId: r.gateway_id,
-    caller: r.caller,
-    callee: r.callee,
-    segments: r.segments,
-    duration: r.duration,
-    cost: r.cost,
-    state: r.state,
-    disconnectReason: r.disconnect_reason,
-    comment: r.comment,
-    providerMsgid: r.provider_msgid,
-    clientIp: r.client_ip,
-    acceptedAt: r.accepted_at,
-    submittedAt: r.submitted_at,
-    finalAt: r.final_at,
-    createdAt: r.created_at,
-    reserved: r.reserved,
-    routeAttempt: r.route_attempt,
-  }));
+  return rows.map((r) => ({ ...toCdr(r), reserved: r.reserved, routeAttempt: r.route_attempt }));
 }
 
 const CSV_HEADER = [

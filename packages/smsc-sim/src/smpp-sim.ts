@@ -479,7 +479,7 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
   const timers = new Set<NodeJS.Timeout>();
 
   // Counters and stores, cleared by reset().
-  let c = {
+  const zeroCounters = () => ({
     submitReceived: 0,
     submitAccepted: 0,
     throttled: 0,
@@ -497,7 +497,8 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
     outExpired: 0,
     bindsAccepted: 0,
     fuzzSent: 0,
-  };
+  });
+  let c = zeroCounters();
   let fuzzByKind: Partial<Record<FuzzPduKind, number>> = {};
   let seq = 0;
   let dropCounter = 0;
@@ -1162,25 +1163,7 @@ export async function startSmppSim(opts: SmppSimOptions = {}): Promise<SmppSim> 
   }
 
   function reset(): void {
-    c = {
-      submitReceived: 0,
-      submitAccepted: 0,
-      throttled: 0,
-      queueFull: 0,
-      rejected: 0,
-      dropped: 0,
-      unanswered: 0,
-      invalid: 0,
-      receiptsSent: 0,
-      moSent: 0,
-      wholeMessages: 0,
-      duplicateParts: 0,
-      bindFailures: 0,
-      enquireLinks: 0,
-      outExpired: 0,
-      bindsAccepted: 0,
-      fuzzSent: 0,
-    };
+    c = zeroCounters();
     fuzzByKind = {};
     seq = dropCounter = queueFullCounter = acceptedThisSecond = 0;
     stored.clear();
